@@ -81,15 +81,20 @@ func requireSameRecord(t *testing.T, want, got Record) {
 	}
 }
 
+// readAll reads a project's whole log in small pages, so paging is tested.
 func readAll(t *testing.T, s Store, project string) []Record {
+	return readAllBy(t, s, project, 7)
+}
+
+func readAllBy(t *testing.T, s Store, project string, page int) []Record {
 	t.Helper()
 	var out []Record
 	from := LSN(1)
 	for {
-		recs, err := s.Read(context.Background(), project, from, 7)
+		recs, err := s.Read(context.Background(), project, from, page)
 		require.NoError(t, err)
 		out = append(out, recs...)
-		if len(recs) < 7 {
+		if len(recs) < page {
 			return out
 		}
 		from = recs[len(recs)-1].LSN + 1

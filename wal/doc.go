@@ -1,0 +1,90 @@
+// Package wal is Argon's write-ahead log: the record format, the Store
+// interface with its three stores, and the Log that appends to them.
+//
+// # Records
+//
+// A Record is one atomic commit at one LSN of one project. It carries one or
+// more physical operations (Op): full after-images for inserts, updates and
+// replaces, before-images for updates, replaces and deletes, and catalog
+// events (collections, indexes, databases, projects, branches). A record
+// never holds a user's filter or update expression, so replaying the log is
+// a pure fold that does not depend on the query engine's version.
+//
+// A record is encoded as one BSON document (Record.Encode, DecodeRecord):
+//
+//	{
+//	  v: int32    format version (1)
+//	  l: int64    LSN
+//	  t: datetime commit time, UTC milliseconds
+//	  b: string   branch id (absent for project-level records)
+//	  o: [        operations, in order
+//	    { k: int32 kind (OpKind), d: database, c: collection,
+//	      n: index or branch name, i: _id value,
+//	      a: document after / description, f: document before }
+//	  ]
+//	}
+//
+// Absent or empty fields are omitted. Field names, kinds and limits are in
+// const blocks marked "part of the format" in record.go.
+//
+// # LSN invariants
+//
+//  1. LSNs are unique and dense per project, from 1; commit order is LSN
+//     order.
+//  2. A reader that sees LSN n can read every LSN below n.
+//  3. An append acknowledged to its caller survives a crash of the process
+//     (and of the machine, per the store's durability setting).
+//  4. Record times never decrease as LSNs increase.
+//
+// The protocol needs no counters and no transactions: a writer appends at
+// tail+1 of the tail it knows; the store rejects an LSN that is taken
+// (ErrLSNTaken), and the loser catches up and retries. Log adds group
+// commit: in one process at most one append per project is in flight, and
+// it carries every record queued behind it (consecutive LSNs, one round
+// trip, one fsync).
+//
+// # Stores
+//
+// MemoryStore keeps encoded records in memory, for tests.
+//
+// DirStore, the embedded default, keeps each project's log as segment files
+// in a directory:
+//
+//	<dir>/LOCK                                 flock(LOCK_EX) while open
+//	<dir>/<project>/00000000000000000001.wal   segment; first LSN in the name
+//
+//	segment header (16 bytes), then frames back to back
+//	+-------------+-------------+-----------------+
+//	| magic   u32 | version u32 | first LSN   u64 |
+//	| "AWAL"      | 1           | = file name     |
+//	+-------------+-------------+-----------------+
+//
+//	frame (20-byte header + payload), little-endian
+//	 0            4            8                 16          20
+//	+------------+------------+-----------------+-----------+------------------+
+//	| magic  u32 | length u32 | lsn         u64 | crc   u32 | payload          |
+//	| 0xE4A1F7C3 | of payload | record's LSN    | CRC-32C   | Record.Encode()  |
+//	+------------+------------+-----------------+-----------+------------------+
+//	CRC-32C (Castagnoli) over header bytes 4..16 followed by the payload.
+//
+// An append writes all frames of a round with one write and one fdatasync.
+// At open, an incomplete or invalid frame at the end of the last segment,
+// with no valid frame after it, is a torn tail and is truncated away; any
+// other damage is reported as ErrCorrupt with the file and offset, never
+// skipped.
+//
+// MongoStore keeps one document per record in a collection (default
+// argon.wal). The document is the record's encoding preceded by
+//
+//	_id: "<project>/<LSN as 20 digits>"   the _id index arbitrates LSN races
+//	p:   project
+//	w:   int64 nonce of the append call, to tell our insert from another's
+//
+// so the built-in _id index is the only index it needs: point lookups find
+// an LSN, range scans read in LSN order. A record larger than a MongoDB
+// document keeps its encoding in argon.wal_chunks (8 MiB chunks, written
+// first) and the record document, written last, names them: it is the
+// commit point, so a large record is never half written. Appends use write
+// concern majority and reads read concern majority by default; neither
+// transactions nor change streams are used.
+package wal
