@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/argon-lab/argon/internal/bsonutil"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -555,7 +556,7 @@ func (s *MongoStore) decode(ctx context.Context, raw []byte) (Record, error) {
 func DecodeRecordHead(b []byte) (Record, error) {
 	var r Record
 	doc := bson.Raw(b)
-	if err := doc.Validate(); err != nil {
+	if err := bsonutil.Validate(b); err != nil {
 		return r, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	lsn, ok1 := doc.Lookup(fLSN).Int64OK()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/argon-lab/argon/internal/bsonutil"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
@@ -179,7 +180,7 @@ func (o *Op) validate() error {
 		if o.ID.Type == 0 {
 			return fmt.Errorf("%w: %s needs the document's _id", ErrInvalidRecord, o.Kind)
 		}
-		if err := o.ID.Validate(); err != nil {
+		if err := validateValue(o.ID); err != nil {
 			return fmt.Errorf("%w: _id: %v", ErrInvalidRecord, err)
 		}
 		if o.Kind != OpDelete {
@@ -214,7 +215,7 @@ func checkDoc(what string, d bson.Raw) error {
 	if len(d) > MaxDocumentSize {
 		return fmt.Errorf("%w: %s is %d bytes, the limit is %d", ErrDocumentTooLarge, what, len(d), MaxDocumentSize)
 	}
-	if err := d.Validate(); err != nil {
+	if err := bsonutil.Validate(d); err != nil {
 		return fmt.Errorf("%w: %s is not valid BSON: %v", ErrInvalidRecord, what, err)
 	}
 	return nil
@@ -232,6 +233,14 @@ func checkImageID(what string, d bson.Raw, id bson.RawValue) error {
 		return fmt.Errorf("%w: %s _id differs from the operation's _id", ErrInvalidRecord, what)
 	}
 	return nil
+}
+
+// validateValue checks a single BSON value by wrapping it in a document.
+func validateValue(v bson.RawValue) error {
+	idx, doc := bsoncore.AppendDocumentStart(nil)
+	doc = bsoncore.AppendValueElement(doc, "v", bsoncore.Value{Type: v.Type, Data: v.Value})
+	doc, _ = bsoncore.AppendDocumentEnd(doc, idx)
+	return bsonutil.Validate(doc)
 }
 
 // AppendEncoded appends the record's BSON encoding to dst. extra, if not
@@ -292,7 +301,7 @@ func (r *Record) Encode() []byte { return r.appendEncoded(nil, nil) }
 func DecodeRecord(b []byte) (Record, error) {
 	var r Record
 	doc := bsoncore.Document(b)
-	if err := doc.Validate(); err != nil {
+	if err := bsonutil.Validate(b); err != nil {
 		return r, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	elems, err := doc.Elements()
