@@ -1,0 +1,878 @@
+package materialize
+
+import (
+	"bytes"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/tidwall/btree"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsontype"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
+)
+
+// This file holds secondary indexes: parsing and validating index
+// specifications the way createIndexes does, generating index keys from
+// documents (multikey through arrays, compound, sparse, partial), keeping
+// one copy-on-write B-tree per index beside a Collection's documents, and
+// using those trees to enforce unique indexes and to answer equality
+// lookups.
+//
+// What uses an index:
+//   - an equality on _id (`{_id: v}` or `{_id: {$eq: v}}`, also inside a
+//     top-level $and) is answered by the collection's _id tree;
+//   - otherwise an equality on the first field of a secondary index that is
+//     neither partial nor (for a null value) sparse is answered by that
+//     index's tree;
+//   - unique indexes are checked through their trees on every insert,
+//     update and replace.
+// Everything else (ranges, $in, $or, sorts) scans the collection in natural
+// order; results are the same, only slower.
+
+// IDIndexName is the name of the index every collection has on _id.
+const IDIndexName = "_id_"
+
+// Error codes of index operations (error_codes.yml).
+const (
+	codeDuplicateKey              int32 = 11000
+	codeCannotCreateIndex         int32 = 67
+	codeIndexOptionsConflict      int32 = 85
+	codeIndexKeySpecsConflict     int32 = 86
+	codeCannotIndexParallelArrays int32 = 171
+	codeInvalidIndexSpecOption    int32 = 197
+)
+
+func indexErr(code int32, format string, args ...any) *Error {
+	e := newError(code, format, args...)
+	switch code {
+	case codeDuplicateKey:
+		e.Name = "DuplicateKey"
+	case codeCannotCreateIndex:
+		e.Name = "CannotCreateIndex"
+	case codeIndexOptionsConflict:
+		e.Name = "IndexOptionsConflict"
+	case codeIndexKeySpecsConflict:
+		e.Name = "IndexKeySpecsConflict"
+	case codeCannotIndexParallelArrays:
+		e.Name = "CannotIndexParallelArrays"
+	case codeInvalidIndexSpecOption:
+		e.Name = "InvalidIndexSpecificationOption"
+	}
+	return e
+}
+
+// IndexDef is a parsed index specification. It is immutable and safe for
+// concurrent use.
+type IndexDef struct {
+	// Name is the index name.
+	Name string
+	// Key is the key pattern, such as {a: 1, b: -1}.
+	Key bson.Raw
+	// Unique, Sparse: the options of the same names.
+	Unique bool
+	Sparse bool
+	// PartialFilterExpression is the raw partial filter, nil if none.
+	PartialFilterExpression bson.Raw
+	// ExpireAfterSeconds is the TTL option, nil if none. It is stored and
+	// listed; argon does not expire documents yet.
+	ExpireAfterSeconds *int64
+	// Spec is the whole specification as stored and listed:
+	// {v: 2, key: ..., name: ..., options...}.
+	Spec bson.Raw
+
+	fields  []indexField
+	partial *Filter
+}
+
+type indexField struct {
+	path  string
+	parts []string
+}
+
+// IsID reports whether the definition is the implicit _id index.
+func (d *IndexDef) IsID() bool { return d.Name == IDIndexName }
+
+// IDIndexSpec returns the specification of the _id index as listIndexes
+// shows it: {v: 2, key: {_id: 1}, name: "_id_"}.
+func IDIndexSpec() bson.Raw {
+	b, _ := bson.Marshal(bson.D{{Key: "v", Value: int32(2)}, {Key: "key", Value: bson.D{{Key: "_id", Value: int32(1)}}}, {Key: "name", Value: IDIndexName}})
+	return b
+}
+
+// Options the index parser accepts, stored as given. Options with a
+// meaning argon does not implement are rejected by name.
+var indexKnownOptions = map[string]bool{
+	"v": true, "key": true, "name": true, "unique": true, "sparse": true,
+	"partialFilterExpression": true, "expireAfterSeconds": true, "background": true,
+	"hidden": true, "storageEngine": true, "ns": true,
+}
+
+var indexUnsupportedOptions = map[string]string{
+	"collation":             "index collations",
+	"weights":               "text indexes",
+	"default_language":      "text indexes",
+	"language_override":     "text indexes",
+	"textIndexVersion":      "text indexes",
+	"2dsphereIndexVersion":  "2dsphere indexes",
+	"bits":                  "2d indexes",
+	"min":                   "2d indexes",
+	"max":                   "2d indexes",
+	"bucketSize":            "geoHaystack indexes",
+	"wildcardProjection":    "wildcard indexes",
+	"clustered":             "clustered indexes",
+	"prepareUnique":         "prepareUnique indexes",
+	"columnstoreProjection": "columnstore indexes",
+}
+
+// ParseIndexSpec parses and validates an index specification
+// {key: {...}, name: "...", unique: true, ...} with createIndexes' rules
+// (code 67 CannotCreateIndex, 197 InvalidIndexSpecificationOption, ...).
+// Index kinds argon does not implement (text, 2d, 2dsphere, hashed,
+// wildcard) and collations fail with a NotImplemented error naming them.
+func ParseIndexSpec(spec bson.Raw) (*IndexDef, error) {
+	if err := validateDocument(spec); err != nil {
+		return nil, indexErr(codeFailedToParse, "invalid index specification: %v", err)
+	}
+	d := &IndexDef{Spec: spec}
+	var perr error
+	sawKey, sawName := false, false
+	iterElements(spec, func(key string, v bson.RawValue) bool {
+		if feature, ok := indexUnsupportedOptions[key]; ok {
+			perr = errNotSupported(feature + " (index option '" + key + "')")
+			return false
+		}
+		if !indexKnownOptions[key] {
+			perr = indexErr(codeInvalidIndexSpecOption, "The field '%s' is not valid for an index specification. Specification: %s", key, docString(spec))
+			return false
+		}
+		switch key {
+		case "key":
+			kd, ok := v.DocumentOK()
+			if !ok {
+				perr = indexErr(codeTypeMismatch, "The field 'key' must be an object, but got %s", ixTypeName(v.Type))
+				return false
+			}
+			d.Key, sawKey = bson.Raw(kd), true
+		case "name":
+			s, ok := v.StringValueOK()
+			if !ok {
+				perr = indexErr(codeTypeMismatch, "The field 'name' must be a string, but got %s", ixTypeName(v.Type))
+				return false
+			}
+			d.Name, sawName = s, true
+		case "unique":
+			d.Unique = truthy(v)
+		case "sparse":
+			d.Sparse = truthy(v)
+		case "partialFilterExpression":
+			pd, ok := v.DocumentOK()
+			if !ok {
+				perr = indexErr(codeTypeMismatch, "The field 'partialFilterExpression' must be an object, but got %s", ixTypeName(v.Type))
+				return false
+			}
+			f, err := CompileFilter(bson.Raw(pd))
+			if err != nil {
+				perr = err
+				return false
+			}
+			d.PartialFilterExpression, d.partial = bson.Raw(pd), f
+		case "expireAfterSeconds":
+			if !isNumeric(v.Type) {
+				perr = indexErr(codeCannotCreateIndex, "TTL index 'expireAfterSeconds' option must be numeric, but received a type of '%s'. Index spec: %s", ixTypeName(v.Type), docString(spec))
+				return false
+			}
+			f := numberAsFloat(v)
+			if math.IsNaN(f) || f < 0 || f > math.MaxInt32 {
+				perr = indexErr(codeCannotCreateIndex, "TTL index 'expireAfterSeconds' option must be within an acceptable range, try a lower number. Index spec: %s", docString(spec))
+				return false
+			}
+			n := int64(f)
+			d.ExpireAfterSeconds = &n
+		}
+		return true
+	})
+	if perr != nil {
+		return nil, perr
+	}
+	if !sawKey {
+		return nil, indexErr(codeFailedToParse, "The 'key' field is a required property of an index specification")
+	}
+	if !sawName {
+		return nil, indexErr(codeFailedToParse, "The 'name' field is a required property of an index specification")
+	}
+	if d.Name == "" {
+		return nil, indexErr(codeCannotCreateIndex, "index name cannot be empty")
+	}
+	if d.Name == "*" {
+		return nil, indexErr(codeBadValue, "The index name '*' is not valid.")
+	}
+	if err := d.parseKey(); err != nil {
+		return nil, err
+	}
+	if d.Sparse && d.partial != nil {
+		return nil, indexErr(codeCannotCreateIndex, "cannot mix \"partialFilterExpression\" and \"sparse\" options")
+	}
+	if d.ExpireAfterSeconds != nil && len(d.fields) > 1 {
+		return nil, indexErr(codeCannotCreateIndex, "TTL indexes are single-field indexes, compound indexes do not support TTL. Index spec: %s", docString(spec))
+	}
+	if d.IsID() || d.isIDKey() {
+		if d.IsID() && !d.isIDKey() {
+			return nil, indexErr(codeBadValue, "The index name '_id_' is reserved for the _id index, which must have key pattern {_id: 1}, found key: %s", docString(d.Key))
+		}
+		if d.IsID() {
+			for _, opt := range []string{"unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "hidden"} {
+				if _, err := spec.LookupErr(opt); err == nil {
+					return nil, indexErr(codeInvalidIndexSpecOption, "The field '%s' is not valid for an _id index specification. Specification: %s", opt, docString(spec))
+				}
+			}
+		}
+	}
+	return d, nil
+}
+
+// isIDKey reports whether the key pattern is exactly {_id: 1}.
+func (d *IndexDef) isIDKey() bool {
+	if len(d.fields) != 1 || d.fields[0].path != "_id" {
+		return false
+	}
+	v := d.Key.Lookup("_id")
+	return isNumeric(v.Type) && numberAsFloat(v) == 1
+}
+
+func truthy(v bson.RawValue) bool {
+	switch v.Type {
+	case bsontype.Boolean:
+		b, _ := v.BooleanOK()
+		return b
+	case bsontype.Null, bsontype.Undefined, 0:
+		return false
+	}
+	if isNumeric(v.Type) {
+		return numberAsFloat(v) != 0
+	}
+	return true
+}
+
+// parseKey validates the key pattern: non-empty, field names without a
+// leading '$' or empty components, directions that are non-zero numbers.
+func (d *IndexDef) parseKey() error {
+	var perr error
+	seen := map[string]bool{}
+	iterElements(d.Key, func(name string, v bson.RawValue) bool {
+		switch {
+		case v.Type == bsontype.String:
+			s, _ := v.StringValueOK()
+			switch s {
+			case "text", "2d", "2dsphere", "hashed", "geoHaystack", "columnstore":
+				perr = errNotSupported(s + " indexes")
+			default:
+				perr = indexErr(codeCannotCreateIndex, "Unknown index plugin '%s'", s)
+			}
+			return false
+		case isNumeric(v.Type):
+			f := numberAsFloat(v)
+			if f == 0 || math.IsNaN(f) {
+				perr = indexErr(codeCannotCreateIndex, "Values in the index key pattern can't be 0 or NaN, found %s", elemString(name, v))
+				return false
+			}
+		default:
+			perr = indexErr(codeCannotCreateIndex, "Values in v:2 index key pattern cannot be of type %s. Only numbers > 0, numbers < 0, and strings are allowed.", ixTypeName(v.Type))
+			return false
+		}
+		if name == "$**" || strings.HasSuffix(name, ".$**") {
+			perr = errNotSupported("wildcard indexes")
+			return false
+		}
+		if name == "" {
+			perr = indexErr(codeCannotCreateIndex, "Index keys cannot be an empty field.")
+			return false
+		}
+		parts := strings.Split(name, ".")
+		for _, p := range parts {
+			if p == "" {
+				perr = indexErr(codeCannotCreateIndex, "Index keys cannot contain an empty field.")
+				return false
+			}
+			if strings.HasPrefix(p, "$") {
+				perr = indexErr(codeCannotCreateIndex, "Index key contains an illegal field name: field name starts with '$'.")
+				return false
+			}
+		}
+		if seen[name] {
+			perr = indexErr(codeCannotCreateIndex, "Error in specification %s :: caused by :: duplicate key field: %s", docString(d.Key), name)
+			return false
+		}
+		seen[name] = true
+		d.fields = append(d.fields, indexField{path: name, parts: parts})
+		return true
+	})
+	if perr != nil {
+		return perr
+	}
+	if len(d.fields) == 0 {
+		return indexErr(codeCannotCreateIndex, "Index keys cannot be empty.")
+	}
+	if len(d.fields) > 32 {
+		return indexErr(codeCannotCreateIndex, "Index key pattern %s has too many fields (%d); the limit is 32", docString(d.Key), len(d.fields))
+	}
+	return nil
+}
+
+// IndexComparison says how a requested index relates to an existing one.
+type IndexComparison int
+
+// Results of (*IndexDef).Compare.
+const (
+	// IndexDifferent: another key pattern or partial filter.
+	IndexDifferent IndexComparison = iota
+	// IndexEquivalent: same key pattern and partial filter, other options
+	// differ (unique, sparse, expireAfterSeconds, hidden).
+	IndexEquivalent
+	// IndexIdentical: the same index.
+	IndexIdentical
+)
+
+// Compare compares d with other the way the server's compareIndexOptions
+// does (the name is not compared).
+func (d *IndexDef) Compare(other *IndexDef) IndexComparison {
+	if !bytes.Equal(d.Key, other.Key) || !bytes.Equal(d.PartialFilterExpression, other.PartialFilterExpression) {
+		return IndexDifferent
+	}
+	sameTTL := (d.ExpireAfterSeconds == nil) == (other.ExpireAfterSeconds == nil) &&
+		(d.ExpireAfterSeconds == nil || *d.ExpireAfterSeconds == *other.ExpireAfterSeconds)
+	hidden := func(x *IndexDef) bool { return truthy(x.Spec.Lookup("hidden")) }
+	if d.Unique != other.Unique || d.Sparse != other.Sparse || !sameTTL || hidden(d) != hidden(other) {
+		return IndexEquivalent
+	}
+	return IndexIdentical
+}
+
+// CheckNewIndex checks whether def may be created on c (nil means the
+// collection does not exist yet): conflicts with existing indexes (code 85
+// IndexOptionsConflict, 86 IndexKeySpecsConflict) and, for a unique index,
+// duplicates among the existing documents (11000). exists is true when an
+// identical index is already there, so creating it is a no-op.
+func (c *Collection) CheckNewIndex(ns Namespace, def *IndexDef) (exists bool, err error) {
+	idDef, _ := ParseIndexSpec(IDIndexSpec())
+	existing := []*IndexDef{idDef}
+	if c != nil {
+		for _, ix := range c.indexes {
+			if d, err := ParseIndexSpec(ix.Spec); err == nil {
+				existing = append(existing, d)
+			}
+		}
+	}
+	for _, e := range existing {
+		if e.Name != def.Name {
+			continue
+		}
+		switch def.Compare(e) {
+		case IndexDifferent:
+			return false, indexErr(codeIndexKeySpecsConflict, "An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: %s, existing index: %s", docString(def.Spec), docString(e.Spec))
+		case IndexEquivalent:
+			return false, indexErr(codeIndexOptionsConflict, "An equivalent index already exists with the same name but different options. Requested index: %s, existing index: %s", docString(def.Spec), docString(e.Spec))
+		}
+		return true, nil
+	}
+	for _, e := range existing {
+		switch def.Compare(e) {
+		case IndexEquivalent:
+			return false, indexErr(codeIndexOptionsConflict, "An equivalent index already exists with a different name and options. Requested index: %s, existing index: %s", docString(def.Spec), docString(e.Spec))
+		case IndexIdentical:
+			return false, indexErr(codeIndexOptionsConflict, "Index already exists with a different name: %s", e.Name)
+		}
+	}
+	if c == nil {
+		return false, nil
+	}
+	// Build the index over the existing documents: key errors (parallel
+	// arrays) and, for unique indexes, duplicates fail the build.
+	si := &secIndex{def: def, tree: newIndexTree()}
+	var berr error
+	c.bySeq.Scan(func(d *Doc) bool {
+		keys, indexed, err := def.Keys(d.Raw)
+		if err != nil {
+			berr = err
+			return false
+		}
+		if !indexed {
+			return true
+		}
+		for _, k := range keys {
+			if def.Unique {
+				if _, dup := si.find(k, d.ID); dup {
+					berr = def.dupKeyError(ns, k)
+					return false
+				}
+			}
+			si.tree.Set(ixEntry{key: k, id: d.ID, doc: d})
+		}
+		return true
+	})
+	return false, berr
+}
+
+// ---------------------------------------------------------------------------
+// Key generation
+
+var (
+	ixNullValue      = bson.RawValue{Type: bsontype.Null}
+	ixUndefinedValue = bson.RawValue{Type: bsontype.Undefined}
+)
+
+// Keys returns the index keys of doc, one slice of values (one per key
+// field) for each key: a multikey index gives one key per array element.
+// indexed is false when the index leaves doc out (a sparse index and none
+// of the fields present, or a partial index whose filter doc fails). A
+// document with arrays in two fields of a compound index fails with code
+// 171 CannotIndexParallelArrays, as on the server.
+func (d *IndexDef) Keys(doc bson.Raw) (keys [][]bson.RawValue, indexed bool, err error) {
+	if d.partial != nil {
+		ok, err := d.partial.Match(doc)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			return nil, false, nil
+		}
+	}
+	per := make([][]bson.RawValue, len(d.fields))
+	anyFound := false
+	arrayField := -1
+	for i, f := range d.fields {
+		var vals []bson.RawValue
+		isArr := false
+		found := indexPathValues(doc, f.parts, &vals, &isArr)
+		anyFound = anyFound || found
+		if isArr {
+			if arrayField >= 0 {
+				return nil, false, indexErr(codeCannotIndexParallelArrays, "cannot index parallel arrays [%s] [%s]", f.parts[0], d.fields[arrayField].parts[0])
+			}
+			arrayField = i
+		}
+		per[i] = dedupeValues(vals)
+	}
+	if d.Sparse && !anyFound {
+		return nil, false, nil
+	}
+	keys = [][]bson.RawValue{nil}
+	for _, vals := range per {
+		next := make([][]bson.RawValue, 0, len(keys)*len(vals))
+		for _, k := range keys {
+			for _, v := range vals {
+				nk := make([]bson.RawValue, len(k), len(k)+1)
+				copy(nk, k)
+				next = append(next, append(nk, v))
+			}
+		}
+		keys = next
+	}
+	return keys, true, nil
+}
+
+// indexPathValues appends the values a key field takes in doc: the value
+// at the path; each element when the path ends at an array (undefined for
+// an empty one); the values below each element when an array is met on
+// the way (null for elements without the field); null when the path is
+// missing. It reports whether a value was found anywhere (for sparse
+// indexes) and sets *isArr when an array was traversed.
+func indexPathValues(doc []byte, parts []string, out *[]bson.RawValue, isArr *bool) bool {
+	v, ok := lookupField(doc, parts[0])
+	if !ok {
+		*out = append(*out, ixNullValue)
+		return false
+	}
+	if len(parts) == 1 {
+		if v.Type == bsontype.Array {
+			*isArr = true
+			arr, _ := v.ArrayOK()
+			n := 0
+			iterElements(arr, func(_ string, e bson.RawValue) bool {
+				*out = append(*out, e)
+				n++
+				return true
+			})
+			if n == 0 {
+				*out = append(*out, ixUndefinedValue)
+			}
+			return true
+		}
+		*out = append(*out, v)
+		return true
+	}
+	switch v.Type {
+	case bsontype.EmbeddedDocument:
+		sub, _ := v.DocumentOK()
+		return indexPathValues(sub, parts[1:], out, isArr)
+	case bsontype.Array:
+		if isAllDigits(parts[1]) {
+			// A positional component selects one element ("a.0").
+			arr, _ := v.ArrayOK()
+			if e, ok := lookupField(arr, parts[1]); ok {
+				wrapped := bsoncore.BuildDocumentFromElements(nil, bsoncore.AppendValueElement(nil, parts[1], bsoncore.Value{Type: e.Type, Data: e.Value}))
+				return indexPathValues(wrapped, parts[1:], out, isArr)
+			}
+			*out = append(*out, ixNullValue)
+			return false
+		}
+		*isArr = true
+		arr, _ := v.ArrayOK()
+		found := false
+		n := 0
+		iterElements(arr, func(_ string, e bson.RawValue) bool {
+			n++
+			if sub, ok := e.DocumentOK(); ok && e.Type == bsontype.EmbeddedDocument {
+				if indexPathValues(sub, parts[1:], out, isArr) {
+					found = true
+				}
+				return true
+			}
+			*out = append(*out, ixNullValue)
+			return true
+		})
+		if n == 0 {
+			*out = append(*out, ixNullValue)
+		}
+		return found
+	}
+	*out = append(*out, ixNullValue)
+	return false
+}
+
+// dedupeValues sorts vals in BSON order and drops equal values.
+func dedupeValues(vals []bson.RawValue) []bson.RawValue {
+	if len(vals) < 2 {
+		return vals
+	}
+	slices.SortStableFunc(vals, CompareValues)
+	out := vals[:1]
+	for _, v := range vals[1:] {
+		if CompareValues(out[len(out)-1], v) != 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// dupKeyError is the server's duplicate key error for key in index d.
+func (d *IndexDef) dupKeyError(ns Namespace, key []bson.RawValue) *Error {
+	var sb strings.Builder
+	sb.WriteString("{")
+	for i, f := range d.fields {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString(" ")
+		sb.WriteString(f.path)
+		sb.WriteString(": ")
+		writeValueString(&sb, key[i], 0)
+	}
+	sb.WriteString(" }")
+	return indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s dup key: %s", ns.String(), d.Name, sb.String())
+}
+
+// DuplicateIDError is the duplicate key error for an _id that already
+// exists in ns.
+func DuplicateIDError(ns Namespace, id bson.RawValue) *Error {
+	return indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s dup key: { _id: %s }", ns.String(), IDIndexName, valueString(id))
+}
+
+// ---------------------------------------------------------------------------
+// Index trees
+
+// ixEntry is one key of one document in an index tree. probe entries are
+// search pivots: -1 sorts before every real entry with an equal key.
+type ixEntry struct {
+	key   []bson.RawValue
+	id    bson.RawValue
+	doc   *Doc
+	probe int8
+}
+
+func lessEntry(a, b ixEntry) bool {
+	n := min(len(a.key), len(b.key))
+	for i := 0; i < n; i++ {
+		if c := CompareValues(a.key[i], b.key[i]); c != 0 {
+			return c < 0
+		}
+	}
+	if len(a.key) != len(b.key) {
+		// A shorter key is a prefix probe: it sorts before (probe -1) or
+		// after (probe 1) every key it prefixes.
+		if len(a.key) < len(b.key) {
+			return a.probe < 0
+		}
+		return b.probe > 0
+	}
+	if a.probe != b.probe {
+		return a.probe < b.probe
+	}
+	return CompareValues(a.id, b.id) < 0
+}
+
+func newIndexTree() *btree.BTreeG[ixEntry] { return btree.NewBTreeG(lessEntry) }
+
+// secIndex is one secondary index of a collection.
+type secIndex struct {
+	def  *IndexDef
+	tree *btree.BTreeG[ixEntry]
+}
+
+// find returns an entry with key k whose document is not id.
+func (s *secIndex) find(k []bson.RawValue, id bson.RawValue) (ixEntry, bool) {
+	var out ixEntry
+	found := false
+	s.tree.Ascend(ixEntry{key: k, probe: -1}, func(e ixEntry) bool {
+		if len(e.key) != len(k) || lessEntry(ixEntry{key: k, probe: 1}, e) {
+			return false
+		}
+		if CompareValues(e.id, id) != 0 {
+			out, found = e, true
+			return false
+		}
+		return true
+	})
+	return out, found
+}
+
+// prefix calls fn for every entry whose key starts with prefix.
+func (s *secIndex) prefix(prefix []bson.RawValue, fn func(e ixEntry) bool) {
+	hi := ixEntry{key: prefix, probe: 1}
+	s.tree.Ascend(ixEntry{key: prefix, probe: -1}, func(e ixEntry) bool {
+		if lessEntry(hi, e) {
+			return false
+		}
+		return fn(e)
+	})
+}
+
+// The hooks below keep a Collection's index trees in step with its
+// documents; State.Apply calls them. They never fail: writes are validated
+// (CheckDocument, CheckNewIndex) before they are logged, and a document a
+// damaged log cannot index is left out of that index.
+
+// copyIndexes returns lazy copy-on-write copies of the trees, for clone.
+func copyIndexes(sec []*secIndex) []*secIndex {
+	if len(sec) == 0 {
+		return nil
+	}
+	out := make([]*secIndex, len(sec))
+	for i, s := range sec {
+		out[i] = &secIndex{def: s.def, tree: s.tree.Copy()}
+	}
+	return out
+}
+
+// indexInsert adds d's keys to every index.
+func (c *Collection) indexInsert(d *Doc) {
+	for _, s := range c.sec {
+		keys, indexed, err := s.def.Keys(d.Raw)
+		if err != nil || !indexed {
+			continue
+		}
+		for _, k := range keys {
+			s.tree.Set(ixEntry{key: k, id: d.ID, doc: d})
+		}
+	}
+}
+
+// indexDelete removes d's keys from every index.
+func (c *Collection) indexDelete(d *Doc) {
+	for _, s := range c.sec {
+		keys, indexed, err := s.def.Keys(d.Raw)
+		if err != nil || !indexed {
+			continue
+		}
+		for _, k := range keys {
+			s.tree.Delete(ixEntry{key: k, id: d.ID})
+		}
+	}
+}
+
+// indexCreate builds the index spec describes over the documents.
+func (c *Collection) indexCreate(spec bson.Raw) {
+	def, err := ParseIndexSpec(spec)
+	if err != nil {
+		return
+	}
+	s := &secIndex{def: def, tree: newIndexTree()}
+	c.bySeq.Scan(func(d *Doc) bool {
+		keys, indexed, err := def.Keys(d.Raw)
+		if err != nil || !indexed {
+			return true
+		}
+		for _, k := range keys {
+			s.tree.Set(ixEntry{key: k, id: d.ID, doc: d})
+		}
+		return true
+	})
+	c.sec = append(slices.Clip(c.sec), s)
+}
+
+// indexDrop removes the index named name.
+func (c *Collection) indexDrop(name string) {
+	c.sec = slices.DeleteFunc(slices.Clone(c.sec), func(s *secIndex) bool { return s.def.Name == name })
+}
+
+// ---------------------------------------------------------------------------
+// Using the indexes
+
+// CheckDocument checks that doc may be stored in collection ns (c nil
+// means the collection does not exist yet) as the new image of the
+// document with doc's _id: no unique index may hold one of its keys for
+// another document, and every index must be able to generate its keys.
+// It does not check _id uniqueness for inserts: callers look the _id up
+// with Get and report DuplicateIDError.
+func (c *Collection) CheckDocument(ns Namespace, doc bson.Raw) error {
+	if c == nil {
+		return nil
+	}
+	id := doc.Lookup("_id")
+	for _, s := range c.sec {
+		keys, indexed, err := s.def.Keys(doc)
+		if err != nil {
+			return err
+		}
+		if !indexed || !s.def.Unique {
+			continue
+		}
+		for _, k := range keys {
+			if _, dup := s.find(k, id); dup {
+				return s.def.dupKeyError(ns, k)
+			}
+		}
+	}
+	return nil
+}
+
+// IndexDefs returns the parsed secondary index definitions, in creation
+// order (without the _id index).
+func (c *Collection) IndexDefs() []*IndexDef {
+	out := make([]*IndexDef, 0, len(c.sec))
+	for _, s := range c.sec {
+		out = append(out, s.def)
+	}
+	return out
+}
+
+// Candidates returns, in natural order, the documents that can match f when
+// an index can narrow the search: an equality on _id, or on the first field
+// of a secondary index (see the top of this file). ok is false when no
+// index applies and the caller must scan. Every document matching f is
+// among the candidates; callers still match each one.
+func (c *Collection) Candidates(f *Filter) (docs []bson.Raw, ok bool) {
+	eq := f.eq
+	if len(eq) == 0 {
+		return nil, false
+	}
+	if id, has := eq["_id"]; has && indexableEquality(id) {
+		if d, found := c.Get(id); found {
+			return []bson.Raw{d}, true
+		}
+		return nil, true
+	}
+	for _, s := range c.sec {
+		if s.def.partial != nil {
+			continue
+		}
+		v, has := eq[s.def.fields[0].path]
+		if !has || !indexableEquality(v) {
+			continue
+		}
+		if slices.ContainsFunc(s.def.fields[0].parts, isAllDigits) {
+			continue // positional components: keys follow other rules
+		}
+		var found []*Doc
+		seen := map[*Doc]bool{}
+		s.prefix([]bson.RawValue{v}, func(e ixEntry) bool {
+			if !seen[e.doc] {
+				seen[e.doc] = true
+				found = append(found, e.doc)
+			}
+			return true
+		})
+		slices.SortFunc(found, func(a, b *Doc) int {
+			switch {
+			case a.seq < b.seq:
+				return -1
+			case a.seq > b.seq:
+				return 1
+			}
+			return 0
+		})
+		docs = make([]bson.Raw, len(found))
+		for i, d := range found {
+			docs[i] = d.Raw
+		}
+		return docs, true
+	}
+	return nil, false
+}
+
+// indexableEquality reports whether an equality on v can be answered from
+// an index: not an array (which matches arrays as wholes and elements),
+// not null or undefined (which match missing fields too), not a value
+// whose matching is not plain equality.
+func indexableEquality(v bson.RawValue) bool {
+	switch v.Type {
+	case bsontype.Array, bsontype.Null, bsontype.Undefined, bsontype.Regex, 0:
+		return false
+	}
+	return true
+}
+
+// ixTypeName is the server's name of a BSON type, as its messages show it.
+func ixTypeName(t bsontype.Type) string {
+	switch t {
+	case bsontype.Double:
+		return "double"
+	case bsontype.String:
+		return "string"
+	case bsontype.EmbeddedDocument:
+		return "object"
+	case bsontype.Array:
+		return "array"
+	case bsontype.Binary:
+		return "binData"
+	case bsontype.Undefined:
+		return "undefined"
+	case bsontype.ObjectID:
+		return "objectId"
+	case bsontype.Boolean:
+		return "bool"
+	case bsontype.DateTime:
+		return "date"
+	case bsontype.Null:
+		return "null"
+	case bsontype.Regex:
+		return "regex"
+	case bsontype.Int32:
+		return "int"
+	case bsontype.Int64:
+		return "long"
+	case bsontype.Decimal128:
+		return "decimal"
+	case bsontype.Timestamp:
+		return "timestamp"
+	case bsontype.MinKey:
+		return "minKey"
+	case bsontype.MaxKey:
+		return "maxKey"
+	}
+	return t.String()
+}
+
+// DistinctValues returns the values the distinct command collects from doc
+// at the dotted path: arrays on the way are traversed, an array at the end
+// contributes its elements (not itself), missing fields contribute nothing.
+func DistinctValues(doc bson.Raw, path string) []bson.RawValue {
+	var out []bson.RawValue
+	walkPath(doc, splitPath(path), leafTraverseOmitArray, func(v bson.RawValue, _ int) bool {
+		if v.Type != 0 {
+			out = append(out, v)
+		}
+		return true
+	})
+	return out
+}
