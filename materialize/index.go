@@ -23,10 +23,11 @@ import (
 //   - an equality on _id (`{_id: v}` or `{_id: {$eq: v}}`, also inside a
 //     top-level $and) is answered by the collection's _id tree;
 //   - otherwise an equality on the first field of a secondary index that is
-//     neither partial nor (for a null value) sparse is answered by that
-//     index's tree;
+//     not partial and whose path has no positional component ("a.0") is
+//     answered by that index's tree, for values other than null,
+//     undefined, arrays and regexes (whose matching is not plain equality);
 //   - unique indexes are checked through their trees on every insert,
-//     update and replace.
+//     update, replace and upsert.
 // Everything else (ranges, $in, $or, sorts) scans the collection in natural
 // order; results are the same, only slower.
 
@@ -555,10 +556,28 @@ func dedupeValues(vals []bson.RawValue) []bson.RawValue {
 	return out
 }
 
+// DuplicateKey is a duplicate key error (code 11000): Err has the server's
+// code, name and message ("E11000 duplicate key error collection: db.c
+// index: a_1 dup key: { a: 1 }"); KeyPattern and KeyValue are the fields the
+// server adds to its reply ({a: 1} and {a: 1}). It unwraps to Err, so
+// errors.As finds the *Error. It is immutable and safe for concurrent use.
+type DuplicateKey struct {
+	Err        *Error
+	KeyPattern bson.Raw
+	KeyValue   bson.Raw
+}
+
+// Error returns the server's message.
+func (d *DuplicateKey) Error() string { return d.Err.Message }
+
+// Unwrap returns the server-shaped *Error.
+func (d *DuplicateKey) Unwrap() error { return d.Err }
+
 // dupKeyError is the server's duplicate key error for key in index d.
-func (d *IndexDef) dupKeyError(ns Namespace, key []bson.RawValue) *Error {
+func (d *IndexDef) dupKeyError(ns Namespace, key []bson.RawValue) *DuplicateKey {
 	var sb strings.Builder
 	sb.WriteString("{")
+	vb := bsoncore.NewDocumentBuilder()
 	for i, f := range d.fields {
 		if i > 0 {
 			sb.WriteString(",")
@@ -567,15 +586,41 @@ func (d *IndexDef) dupKeyError(ns Namespace, key []bson.RawValue) *Error {
 		sb.WriteString(f.path)
 		sb.WriteString(": ")
 		writeValueString(&sb, key[i], 0)
+		vb.AppendValue(f.path, bsoncore.Value{Type: key[i].Type, Data: key[i].Value})
 	}
 	sb.WriteString(" }")
-	return indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s dup key: %s", ns.String(), d.Name, sb.String())
+	return &DuplicateKey{
+		Err:        indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s dup key: %s", ns.String(), d.Name, sb.String()),
+		KeyPattern: d.Key,
+		KeyValue:   bson.Raw(vb.Build()),
+	}
+}
+
+// DuplicateKeyError is the server's duplicate key error (code 11000) for
+// key, one value per field of the index, in collection ns.
+func (d *IndexDef) DuplicateKeyError(ns Namespace, key []bson.RawValue) *DuplicateKey {
+	return d.dupKeyError(ns, key)
+}
+
+// CompareKeys compares two index keys field by field in BSON order.
+func CompareKeys(a, b []bson.RawValue) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if c := CompareValues(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return len(a) - len(b)
 }
 
 // DuplicateIDError is the duplicate key error for an _id that already
 // exists in ns.
-func DuplicateIDError(ns Namespace, id bson.RawValue) *Error {
-	return indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s dup key: { _id: %s }", ns.String(), IDIndexName, valueString(id))
+func DuplicateIDError(ns Namespace, id bson.RawValue) *DuplicateKey {
+	key := bsoncore.NewDocumentBuilder().AppendValue("_id", bsoncore.Value{Type: id.Type, Data: id.Value}).Build()
+	return &DuplicateKey{
+		Err:        indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s dup key: { _id: %s }", ns.String(), IDIndexName, valueString(id)),
+		KeyPattern: bson.Raw(bsoncore.NewDocumentBuilder().AppendInt32("_id", 1).Build()),
+		KeyValue:   bson.Raw(key),
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -876,3 +921,7 @@ func DistinctValues(doc bson.Raw, path string) []bson.RawValue {
 	})
 	return out
 }
+
+// FormatDocument renders a document the way the server's messages show
+// one: { a: 1, b: "x" }.
+func FormatDocument(d bson.Raw) string { return docString(d) }

@@ -137,6 +137,10 @@ func TestCollection_CheckDocument_Unique(t *testing.T) {
 	)
 	c := st.Collection(ns)
 	err := c.CheckDocument(ns, ixDoc(t, bson.D{{Key: "_id", Value: 2}, {Key: "a", Value: "x"}}))
+	var dk *DuplicateKey
+	require.ErrorAs(t, err, &dk)
+	assert.Equal(t, `{"a": {"$numberInt":"1"}}`, dk.KeyPattern.String())
+	assert.Equal(t, `{"a": "x"}`, dk.KeyValue.String())
 	var e *Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, int32(11000), e.Code)
@@ -148,7 +152,7 @@ func TestCollection_CheckDocument_Unique(t *testing.T) {
 	assert.NoError(t, nilColl.CheckDocument(ns, ixDoc(t, bson.D{{Key: "_id", Value: 2}})))
 
 	assert.Equal(t, "E11000 duplicate key error collection: db.c index: _id_ dup key: { _id: ObjectId('000000000000000000000000') }",
-		DuplicateIDError(ns, bson.RawValue{Type: bson.TypeObjectID, Value: make([]byte, 12)}).Message)
+		DuplicateIDError(ns, bson.RawValue{Type: bson.TypeObjectID, Value: make([]byte, 12)}).Error())
 }
 
 func TestCollection_IndexTrees_FollowWrites(t *testing.T) {
