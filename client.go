@@ -81,9 +81,14 @@ type Client struct {
 	store   wal.Store
 	log     *wal.Log
 	eng     *engine
-	branch  string
+	branch  view
 	timeout *time.Duration
+	conn    *clientConn // shared by the client and its branch handles
+}
 
+// clientConn is what a client and the handles made from it (WithBranch,
+// AtLSN, AtTime) share: one log, closed once.
+type clientConn struct {
 	closeOnce sync.Once
 	closeErr  error
 	closed    chan struct{}
@@ -169,7 +174,7 @@ func newClient(ctx context.Context, store wal.Store, o Options) (*Client, error)
 		_ = log.Close()
 		return nil, err
 	}
-	c := &Client{store: store, log: log, eng: eng, branch: o.Branch, closed: make(chan struct{})}
+	c := &Client{store: store, log: log, eng: eng, branch: view{branch: o.Branch}, conn: &clientConn{closed: make(chan struct{})}}
 	// Catch up now, so a damaged or unreachable log fails here and not at
 	// the first read.
 	if _, err := eng.snapshot(ctx, c.branch); err != nil {
@@ -185,7 +190,7 @@ var errClientDisconnected = mongo.ErrClientDisconnected
 
 func (c *Client) live() error {
 	select {
-	case <-c.closed:
+	case <-c.conn.closed:
 		return errClientDisconnected
 	default:
 		return nil
@@ -200,11 +205,11 @@ func (c *Client) Connect(ctx context.Context) error { return c.live() }
 
 // Disconnect waits for writes in flight, then closes the log and its store.
 func (c *Client) Disconnect(ctx context.Context) error {
-	c.closeOnce.Do(func() {
-		close(c.closed)
-		c.closeErr = errors.Join(c.log.Close(), c.store.Close())
+	c.conn.closeOnce.Do(func() {
+		close(c.conn.closed)
+		c.conn.closeErr = errors.Join(c.log.Close(), c.store.Close())
 	})
-	return c.closeErr
+	return c.conn.closeErr
 }
 
 // Ping checks that the log's store answers.
@@ -212,7 +217,7 @@ func (c *Client) Ping(ctx context.Context, rp *readpref.ReadPref) error {
 	if err := c.live(); err != nil {
 		return err
 	}
-	_, err := c.log.Sync(ctx, c.eng.project)
+	_, err := c.eng.sync(ctx)
 	return err
 }
 

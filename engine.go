@@ -4,16 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"sync"
+	"time"
 
 	"github.com/argon-lab/argon/materialize"
 	"github.com/argon-lab/argon/wal"
 )
 
+// checkpointEvery is how many records of a branch separate two in-memory
+// checkpoints: a read at a past LSN replays at most this many of the
+// branch's records.
+const checkpointEvery = 64
+
+// mainBranchID is the id of the main branch, which every project has from
+// LSN 0 and which cannot be deleted.
+const mainBranchID = "main"
+
 // engine joins the log and the materialized state of one project: it
 // follows the log (every record, from any process, is folded into the state
-// of its branch, in LSN order) and runs writes as plans validated against
-// the state they commit on.
+// of its branch, in LSN order), keeps the branch catalog, and runs writes as
+// plans validated against the state they commit on.
 //
 // An engine is safe for concurrent use.
 type engine struct {
@@ -22,8 +34,9 @@ type engine struct {
 	project string
 
 	mu       sync.RWMutex
-	heads    map[string]*materialize.State // branch id → state at the applied LSN
-	applyErr error                         // sticky: the log could not be folded
+	cat      *catalog
+	times    []int64 // commit time (Unix ms) of every LSN, index LSN-1
+	applyErr error   // sticky: the log could not be folded
 
 	// scratch caches the state a commit round builds on (committed state
 	// plus the round's pending records) so that each build in a round
@@ -40,7 +53,7 @@ type scratchState struct {
 }
 
 func newEngine(log *wal.Log, store wal.Store, project string) (*engine, error) {
-	e := &engine{log: log, store: store, project: project, heads: map[string]*materialize.State{}}
+	e := &engine{log: log, store: store, project: project, cat: newCatalog()}
 	if err := log.Follow(project, 0, e.apply); err != nil {
 		return nil, err
 	}
@@ -51,57 +64,219 @@ func newEngine(log *wal.Log, store wal.Store, project string) (*engine, error) {
 func (e *engine) apply(rec wal.Record) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.applyErr != nil || rec.Branch == "" {
+	e.times = append(e.times, rec.Time.UnixMilli())
+	if e.applyErr != nil {
 		return
 	}
-	st := e.heads[rec.Branch]
-	if st == nil {
-		st = materialize.NewState()
+	if rec.Branch == "" {
+		next, err := e.cat.apply(&rec, e.stateAtLocked)
+		if err != nil {
+			e.applyErr = err
+			return
+		}
+		e.cat = next
+		return
 	}
-	next, err := st.Apply(&rec)
+	b := e.cat.byID[rec.Branch]
+	if b == nil {
+		e.applyErr = fmt.Errorf("%w: lsn %d writes to unknown branch id %q", materialize.ErrReplay, rec.LSN, rec.Branch)
+		return
+	}
+	next, err := b.head.Apply(&rec)
 	if err != nil {
 		e.applyErr = err
 		return
 	}
-	e.heads[rec.Branch] = next
+	b.head = next
+	b.lsns = append(b.lsns, rec.LSN)
+	if len(b.lsns)%checkpointEvery == 0 {
+		b.ckpts = append(b.ckpts, checkpoint{lsn: rec.LSN, st: next})
+	}
 }
 
-func (e *engine) head(branch string) (*materialize.State, error) {
+// view names what a Client reads and writes: a branch (by name, resolved at
+// each operation, so a reset is seen at once) at its head, or a read-only
+// point of its history.
+type view struct {
+	branch string
+	hasAt  bool
+	at     wal.LSN   // with hasAt: read at this LSN
+	atTime time.Time // if not zero: read at the LSN in force at this time
+}
+
+func (v view) readOnly() bool { return v.hasAt || !v.atTime.IsZero() }
+
+func (v view) String() string {
+	switch {
+	case v.hasAt:
+		return fmt.Sprintf("branch %q at lsn %d", v.branch, v.at)
+	case !v.atTime.IsZero():
+		return fmt.Sprintf("branch %q at %s", v.branch, v.atTime.Format(time.RFC3339Nano))
+	}
+	return fmt.Sprintf("branch %q", v.branch)
+}
+
+// sync catches up with the log: afterwards the engine has folded every
+// record acknowledged before the call, by any process.
+func (e *engine) sync(ctx context.Context) (wal.LSN, error) {
+	lsn, err := e.log.Sync(ctx, e.project)
+	if err != nil {
+		return 0, err
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if e.applyErr != nil {
-		return nil, e.applyErr
-	}
-	if st := e.heads[branch]; st != nil {
-		return st, nil
-	}
-	return materialize.NewState(), nil
+	return lsn, e.applyErr
 }
 
-// snapshot catches up with the log and returns the branch's state: a read
-// sees every write acknowledged before it, by any process.
-func (e *engine) snapshot(ctx context.Context, branch string) (*materialize.State, error) {
-	if _, err := e.log.Sync(ctx, e.project); err != nil {
+// snapshot catches up with the log and returns the state v sees.
+func (e *engine) snapshot(ctx context.Context, v view) (*materialize.State, error) {
+	tail, err := e.sync(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return e.head(branch)
+	e.mu.RLock()
+	b, err := e.cat.resolve(v.branch)
+	if err != nil {
+		e.mu.RUnlock()
+		return nil, err
+	}
+	if !v.readOnly() {
+		defer e.mu.RUnlock()
+		return b.head, nil
+	}
+	at := v.at
+	if !v.hasAt {
+		if len(e.times) == 0 || v.atTime.UnixMilli() < e.times[0] {
+			e.mu.RUnlock()
+			return nil, fmt.Errorf("%w: %s is before the project's first record", ErrInvalidPoint, v.atTime.Format(time.RFC3339Nano))
+		}
+		at = e.lsnAtLocked(v.atTime)
+	}
+	id := b.id
+	e.mu.RUnlock()
+	if at > tail {
+		return nil, fmt.Errorf("%w: lsn %d is beyond the head of the log (%d)", ErrInvalidPoint, at, tail)
+	}
+	return e.stateAt(ctx, id, at)
+}
+
+// lsnAtLocked returns the newest LSN whose time is at or before t (0 if
+// none). Record times never decrease, so it is a binary search.
+func (e *engine) lsnAtLocked(t time.Time) wal.LSN {
+	ms := t.UnixMilli()
+	return wal.LSN(sort.Search(len(e.times), func(i int) bool { return e.times[i] > ms }))
+}
+
+// stateAt returns branch id's state at LSN at: its own records up to at,
+// over what its parent saw at min(at, base), recursively.
+func (e *engine) stateAt(ctx context.Context, id string, at wal.LSN) (*materialize.State, error) {
+	e.mu.RLock()
+	st, replay, err := e.stateAtPlanLocked(id, at)
+	e.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	return e.replay(ctx, st, replay)
+}
+
+// stateAtLocked is stateAt for callers holding e.mu: the catalog uses it
+// when a branch forks. The follower runs inside the log's commit or sync;
+// reading the store from there is allowed (it takes no log lock).
+func (e *engine) stateAtLocked(id string, at wal.LSN) (*materialize.State, error) {
+	st, replay, err := e.stateAtPlanLocked(id, at)
+	if err != nil {
+		return nil, err
+	}
+	return e.replay(context.Background(), st, replay)
+}
+
+// replay applies the records with the given LSNs, read from the store, to
+// st.
+func (e *engine) replay(ctx context.Context, st *materialize.State, lsns []wal.LSN) (*materialize.State, error) {
+	if len(lsns) == 0 {
+		return st, nil
+	}
+	want := make(map[wal.LSN]bool, len(lsns))
+	for _, l := range lsns {
+		want[l] = true
+	}
+	from, to := lsns[0], lsns[len(lsns)-1]
+	for from <= to {
+		recs, err := e.store.Read(ctx, e.project, from, int(min(to-from+1, maxLogReadBatch)))
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			return nil, fmt.Errorf("%w: lsn %d is missing from the store", wal.ErrCorrupt, from)
+		}
+		for i := range recs {
+			if want[recs[i].LSN] {
+				if st, err = st.Apply(&recs[i]); err != nil {
+					return nil, err
+				}
+			}
+		}
+		from = recs[len(recs)-1].LSN + 1
+	}
+	return st, nil
+}
+
+// stateAtPlanLocked finds the newest in-memory state of id at or before at
+// and the LSNs of id's records to replay on top of it.
+func (e *engine) stateAtPlanLocked(id string, at wal.LSN) (*materialize.State, []wal.LSN, error) {
+	for {
+		b := e.cat.byID[id]
+		if b == nil {
+			return nil, nil, fmt.Errorf("%w: id %q", ErrBranchNotFound, id)
+		}
+		if at < b.created {
+			switch {
+			case b.pred != "":
+				// Before a reset, the name meant its predecessor.
+				id = b.pred
+			case b.parent != "":
+				id, at = b.parent, min(at, b.base)
+			default:
+				return materialize.NewState(), nil, nil
+			}
+			continue
+		}
+		// Records of b with LSN <= at.
+		n := sort.Search(len(b.lsns), func(i int) bool { return b.lsns[i] > at })
+		if n == len(b.lsns) {
+			return b.head, nil, nil
+		}
+		// Checkpoint k holds the state after b.lsns[(k+1)*checkpointEvery-1].
+		k := n/checkpointEvery - 1
+		if k < 0 {
+			return b.fork, slices.Clone(b.lsns[:n]), nil
+		}
+		return b.ckpts[k].st, slices.Clone(b.lsns[(k+1)*checkpointEvery : n]), nil
+	}
 }
 
 // stateFor returns the state a record built at this point of a commit round
 // applies to: the branch's committed state plus the round's pending records
 // on that branch.
-func (e *engine) stateFor(branch string, pending []wal.Record) (*materialize.State, error) {
-	base, err := e.head(branch)
-	if err != nil {
-		return nil, err
+func (e *engine) stateFor(id string, pending []wal.Record) (*materialize.State, error) {
+	e.mu.RLock()
+	if e.applyErr != nil {
+		e.mu.RUnlock()
+		return nil, e.applyErr
 	}
+	b := e.cat.byID[id]
+	e.mu.RUnlock()
+	if b == nil {
+		return nil, fmt.Errorf("%w: id %q", ErrBranchNotFound, id)
+	}
+	base := b.head
 	sc := &e.scratch
-	if sc.base != base || sc.branch != branch || sc.applied > len(pending) {
-		*sc = scratchState{base: base, branch: branch, st: base}
+	if sc.base != base || sc.branch != id || sc.applied > len(pending) {
+		*sc = scratchState{base: base, branch: id, st: base}
 	}
 	for ; sc.applied < len(pending); sc.applied++ {
 		rec := &pending[sc.applied]
-		if rec.Branch != branch {
+		if rec.Branch != id {
 			continue
 		}
 		next, err := sc.st.Apply(rec)
@@ -113,6 +288,32 @@ func (e *engine) stateFor(branch string, pending []wal.Record) (*materialize.Sta
 	return sc.st, nil
 }
 
+// catalogFor returns the catalog a record built at this point of a commit
+// round sees: the committed one plus the round's pending catalog records.
+func (e *engine) catalogFor(pending []wal.Record) (*catalog, error) {
+	e.mu.RLock()
+	cat, err := e.cat, e.applyErr
+	e.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	for i := range pending {
+		if pending[i].Branch != "" {
+			continue
+		}
+		// Forks of pending branches only need the catalog entries here,
+		// not their data: pass a state function that never replays.
+		next, err := cat.apply(&pending[i], func(string, wal.LSN) (*materialize.State, error) {
+			return materialize.NewState(), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		cat = next
+	}
+	return cat, nil
+}
+
 // errNoWrite is what a plan returns when the write changes nothing (an
 // update that matches no document): the outcome is final, nothing is logged.
 var errNoWrite = errors.New("argon: nothing to write")
@@ -122,22 +323,44 @@ var errNoWrite = errors.New("argon: nothing to write")
 // including its results, from st alone.
 type plan func(st *materialize.State) ([]wal.Op, error)
 
-// write commits the operations p plans on branch. It returns the record
-// (zero when the plan wrote nothing) and the plan's error.
+// write commits the operations p plans on v's branch. It returns the
+// record (zero when the plan wrote nothing) and the plan's error.
 //
 // A plan's verdict that depends on the state (no match, duplicate key) is
 // only trusted once the state it saw is the newest: otherwise write catches
 // up and plans again, so a write never fails or no-ops on stale data.
-func (e *engine) write(ctx context.Context, branch string, p plan) (wal.Record, error) {
+func (e *engine) write(ctx context.Context, v view, p plan) (wal.Record, error) {
+	if v.readOnly() {
+		return wal.Record{}, fmt.Errorf("%w: %s", ErrReadOnly, v)
+	}
+	return e.commit(ctx, func(lsn wal.LSN, pending []wal.Record) (string, []wal.Op, error) {
+		cat, err := e.catalogFor(pending)
+		if err != nil {
+			return "", nil, err
+		}
+		b, err := cat.resolve(v.branch)
+		if err != nil {
+			// Another process may have created the branch: a verdict on
+			// the state, checked again once caught up.
+			return "", nil, stateErr(err)
+		}
+		st, err := e.stateFor(b.id, pending)
+		if err != nil {
+			return "", nil, err
+		}
+		ops, err := p(st)
+		return b.id, ops, err
+	})
+}
+
+// commit appends the record build returns, with write's rules for plan
+// verdicts.
+func (e *engine) commit(ctx context.Context, build wal.BuildFunc) (wal.Record, error) {
 	for {
 		var sawLSN wal.LSN
 		rec, err := e.log.AppendFunc(ctx, e.project, func(lsn wal.LSN, pending []wal.Record) (string, []wal.Op, error) {
 			sawLSN = lsn - 1
-			st, err := e.stateFor(branch, pending)
-			if err != nil {
-				return "", nil, err
-			}
-			ops, err := p(st)
+			branch, ops, err := build(lsn, pending)
 			if err == nil && len(ops) == 0 {
 				err = errNoWrite
 			}
@@ -150,7 +373,7 @@ func (e *engine) write(ctx context.Context, branch string, p plan) (wal.Record, 
 		if !errors.Is(err, errNoWrite) && !errors.As(err, &pe) {
 			return wal.Record{}, err
 		}
-		tail, serr := e.log.Sync(ctx, e.project)
+		tail, serr := e.sync(ctx)
 		if serr != nil {
 			return wal.Record{}, serr
 		}

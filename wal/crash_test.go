@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -36,17 +37,17 @@ const crashProject = "crash"
 
 // crashRecord is the record of lsn: its content, size and time are derived
 // from lsn alone, so the parent can check what the child wrote. Sizes vary
-// from a few bytes to 512 KiB, so frames cross page boundaries and a kill
+// from a few bytes to 128 KiB, so frames cross page boundaries and a kill
 // can land in the middle of a write.
 func crashRecord(lsn LSN) Record {
 	size := int(lsn*7919) % 6000
 	if lsn%7 == 0 {
-		size = 512 << 10
+		size = 128 << 10
 	}
-	pad := make([]byte, size)
-	for i := range pad {
-		pad[i] = byte(uint64(lsn)*31 + uint64(i))
-	}
+	var seed [9]byte // a pattern of 9 bytes, so it does not align with frames
+	binary.LittleEndian.PutUint64(seed[:], uint64(lsn)*0x9E3779B97F4A7C15)
+	seed[8] = byte(lsn)
+	pad := bytes.Repeat(seed[:], size/len(seed)+1)[:size]
 	doc, err := bson.Marshal(bson.D{{Key: "_id", Value: int64(lsn)}, {Key: "pad", Value: pad}})
 	if err != nil {
 		panic(err)
@@ -106,10 +107,10 @@ func TestDirStore_Crash_SIGKILL(t *testing.T) {
 			}
 
 			what := fmt.Sprintf("kill %d", kills)
-			before := segmentSizes(t, dir)
+			before := crashSegmentSizes(t, dir)
 			s, err := OpenDir(ctx, dir, &DirOptions{SegmentSize: crashSegmentSize})
 			require.NoError(t, err, "%s: reopen", what)
-			if after := segmentSizes(t, dir); after != before {
+			if after := crashSegmentSizes(t, dir); after != before {
 				torn++
 			}
 			tail, _, err := s.Tail(ctx, crashProject)
@@ -158,10 +159,10 @@ func checkCrashLog(t *testing.T, s Store, from, to LSN, what string) {
 	require.Equal(t, to, tail, what)
 }
 
-// segmentSizes describes the sizes of the crash project's segments.
-func segmentSizes(t *testing.T, dir string) string {
+// crashSegmentSizes describes the sizes of the crash project's segments.
+func crashSegmentSizes(t *testing.T, dir string) string {
 	var b strings.Builder
-	for _, f := range segmentFiles(t, dir, crashProject) {
+	for _, f := range dirSegmentFiles(t, dir, crashProject) {
 		fi, err := os.Stat(f)
 		require.NoError(t, err)
 		fmt.Fprintf(&b, "%s=%d ", f, fi.Size())

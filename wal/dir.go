@@ -112,18 +112,21 @@ type DirOptions struct {
 	SegmentSize int64
 }
 
-// DirStore is the embedded Store: each project's log is a sequence of
-// segment files in one directory on the local file system (see OpenDir for
-// the layout and format). It needs no server and is the default store.
+// DirStore is the embedded Store, the default one: each project's log is a
+// sequence of segment files in one directory on the local file system, and
+// no server is needed. A DirStore is safe for concurrent use by multiple
+// goroutines; records are durable when Append returns.
 //
-// A DirStore is safe for concurrent use by multiple goroutines. Reads run
-// concurrently with each other and with appends; appends to one project are
-// serialized. Only one DirStore, in any process, may have a directory open
-// at a time (a LOCK file held with flock enforces it).
+// Reads run concurrently with each other and with appends; appends to one
+// project are serialized. Only one DirStore, in any process, may have a
+// directory open at a time (a LOCK file held with flock enforces it).
 //
-// Records are durable when Append returns: their frames have been written
-// and fdatasync'ed (unless DirOptions.NoSync, see there). Readers never see
-// a record before it is durable.
+// Durable means that Append has written the records' frames and called
+// fdatasync, so they survive a crash of the process or of the machine
+// (with DirOptions.NoSync, only of the process). Readers never see a record
+// before it is durable.
+//
+// The layout and the format are described in the package documentation (doc.go).
 type DirStore struct {
 	dir  string
 	opts DirOptions

@@ -11,8 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 )
 
-// benchRecord1K returns a record of lsn whose encoding is about 1 KiB.
-func benchRecord1K(lsn LSN) Record {
+// dirBenchRecord returns a record of lsn whose encoding is about 1 KiB.
+func dirBenchRecord(lsn LSN) Record {
 	// 930 bytes of padding plus the record's own fields: about 1 KiB.
 	doc, _ := bson.Marshal(bson.D{{Key: "_id", Value: int64(lsn)}, {Key: "pad", Value: strings.Repeat("x", 930)}})
 	return Record{
@@ -22,8 +22,8 @@ func benchRecord1K(lsn LSN) Record {
 	}
 }
 
-func benchRecordSize() int {
-	r := benchRecord1K(1)
+func dirBenchRecordSize() int {
+	r := dirBenchRecord(1)
 	return len(r.Encode())
 }
 
@@ -32,7 +32,7 @@ func benchRecordSize() int {
 //
 //	go test -run '^$' -bench 'DirStore_(Append|Read)' ./wal/
 func BenchmarkDirStore_Append(b *testing.B) {
-	size := benchRecordSize()
+	size := dirBenchRecordSize()
 	for _, sync := range []bool{true, false} {
 		for _, batch := range []int{1, 16} {
 			b.Run(fmt.Sprintf("sync=%t/batch=%d", sync, batch), func(b *testing.B) {
@@ -43,7 +43,7 @@ func BenchmarkDirStore_Append(b *testing.B) {
 				defer s.Close()
 				recs := make([]Record, batch)
 				for i := range recs {
-					recs[i] = benchRecord1K(LSN(i + 1))
+					recs[i] = dirBenchRecord(LSN(i + 1))
 				}
 				b.SetBytes(int64(size * batch))
 				b.ResetTimer()
@@ -76,7 +76,7 @@ func BenchmarkDirStore_Read(b *testing.B) {
 	defer s.Close()
 	recs := make([]Record, 0, 1000)
 	for lsn := LSN(1); lsn <= n; lsn++ {
-		recs = append(recs, benchRecord1K(lsn))
+		recs = append(recs, dirBenchRecord(lsn))
 		if len(recs) == cap(recs) {
 			if _, err := s.Append(ctx, "bench", recs); err != nil {
 				b.Fatal(err)
@@ -84,7 +84,7 @@ func BenchmarkDirStore_Read(b *testing.B) {
 			recs = recs[:0]
 		}
 	}
-	size := benchRecordSize()
+	size := dirBenchRecordSize()
 	for _, limit := range []int{1, 100} {
 		b.Run(fmt.Sprintf("limit=%d", limit), func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))

@@ -9,22 +9,22 @@ import (
 	"testing"
 )
 
-// fuzzLog is a small pristine log: 8 records in two segments (LSNs 1-4 and
+// dirFuzzLog is a small pristine log: 8 records in two segments (LSNs 1-4 and
 // 5-8), in batches of 1 and 2 so frames of several sizes sit side by side.
-type fuzzLog struct {
+type dirFuzzLog struct {
 	recs  []Record
 	names []string // segment file names
 	segs  [][]byte // segment contents
 	offs  [][]int64
 }
 
-func newFuzzLog(f *testing.F) *fuzzLog {
+func newDirFuzzLog(f *testing.F) *dirFuzzLog {
 	dir := f.TempDir()
 	s, err := OpenDir(context.Background(), dir, &DirOptions{SegmentSize: 700, NoSync: true})
 	if err != nil {
 		f.Fatal(err)
 	}
-	l := &fuzzLog{recs: dirRecs(f, 1, 8, 30)}
+	l := &dirFuzzLog{recs: dirRecs(f, 1, 8, 30)}
 	for _, b := range [][2]int{{0, 1}, {1, 4}, {4, 6}, {6, 8}} {
 		if _, err := s.Append(context.Background(), "p", l.recs[b[0]:b[1]]); err != nil {
 			f.Fatal(err)
@@ -33,8 +33,8 @@ func newFuzzLog(f *testing.F) *fuzzLog {
 	if err := s.Close(); err != nil {
 		f.Fatal(err)
 	}
-	for _, path := range segmentFiles(f, dir, "p") {
-		offs, data := frameOffsets(f, path)
+	for _, path := range dirSegmentFiles(f, dir, "p") {
+		offs, data := dirFrameOffsets(f, path)
 		l.names = append(l.names, filepath.Base(path))
 		l.segs = append(l.segs, data)
 		l.offs = append(l.offs, offs)
@@ -46,7 +46,7 @@ func newFuzzLog(f *testing.F) *fuzzLog {
 }
 
 // write lays the segments out in a new store directory.
-func (l *fuzzLog) write(t *testing.T, segs [][]byte) string {
+func (l *dirFuzzLog) write(t *testing.T, segs [][]byte) string {
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "p"), 0o755); err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func (l *fuzzLog) write(t *testing.T, segs [][]byte) string {
 
 // lsnAt returns the LSN of the frame that holds byte off of segment seg
 // (the first LSN of the segment for its header).
-func (l *fuzzLog) lsnAt(seg int, off int64) LSN {
+func (l *dirFuzzLog) lsnAt(seg int, off int64) LSN {
 	first := LSN(1 + 4*seg)
 	lsn := first
 	for i, o := range l.offs[seg] {
@@ -75,7 +75,7 @@ func (l *fuzzLog) lsnAt(seg int, off int64) LSN {
 // checkRecovered opens dir and checks the recovery contract: OpenDir fails
 // with ErrCorrupt, or it recovers a prefix of the records, at least the
 // records before minKept, and appending then continues.
-func (l *fuzzLog) checkRecovered(t *testing.T, dir string, minKept LSN) {
+func (l *dirFuzzLog) checkRecovered(t *testing.T, dir string, minKept LSN) {
 	ctx := context.Background()
 	s, err := OpenDir(ctx, dir, &DirOptions{SegmentSize: 700, NoSync: true})
 	if err != nil {
@@ -120,7 +120,7 @@ func (l *fuzzLog) checkRecovered(t *testing.T, dir string, minKept LSN) {
 // single damaged byte is always caught by the CRC, so a successful open can
 // only have cut the log at the damaged frame.
 func FuzzDirRecovery(f *testing.F) {
-	l := newFuzzLog(f)
+	l := newDirFuzzLog(f)
 	for seg := range 2 {
 		for _, off := range l.offs[seg] {
 			for _, d := range []int64{0, 1, 4, 7, 8, 15, 16, 19, 20, 40} {
@@ -161,7 +161,7 @@ func FuzzDirRecovery(f *testing.F) {
 // fails with ErrCorrupt or opens a log whose records read back without
 // error; it never panics.
 func FuzzDirRecoveryRaw(f *testing.F) {
-	l := newFuzzLog(f)
+	l := newDirFuzzLog(f)
 	f.Add(l.segs[1])
 	f.Add(l.segs[1][:segmentHeaderSize])
 	f.Add(l.segs[1][:len(l.segs[1])-1])

@@ -55,8 +55,8 @@ func openDirT(t testing.TB, dir string, opts *DirOptions) *DirStore {
 	return s
 }
 
-// appendAll appends recs one batch of batch records at a time.
-func appendAll(t testing.TB, s Store, project string, recs []Record, batch int) {
+// dirAppendAll appends recs one batch of batch records at a time.
+func dirAppendAll(t testing.TB, s Store, project string, recs []Record, batch int) {
 	t.Helper()
 	ctx := context.Background()
 	for i := 0; i < len(recs); i += batch {
@@ -67,8 +67,8 @@ func appendAll(t testing.TB, s Store, project string, recs []Record, batch int) 
 	}
 }
 
-// requireLog checks that project holds exactly want, by encoding.
-func requireLog(t testing.TB, s Store, project string, want []Record) {
+// dirRequireLog checks that project holds exactly want, by encoding.
+func dirRequireLog(t testing.TB, s Store, project string, want []Record) {
 	t.Helper()
 	ctx := context.Background()
 	got, err := s.Read(ctx, project, 1, len(want)+10)
@@ -89,17 +89,17 @@ func requireLog(t testing.TB, s Store, project string, want []Record) {
 	require.True(t, tm.Equal(time.UnixMilli(last.Time.UnixMilli())), "tail time %v, want %v", tm, last.Time)
 }
 
-// segmentFiles lists the segment files of a project, sorted.
-func segmentFiles(t testing.TB, dir, project string) []string {
+// dirSegmentFiles lists the segment files of a project, sorted.
+func dirSegmentFiles(t testing.TB, dir, project string) []string {
 	t.Helper()
 	m, err := filepath.Glob(filepath.Join(dir, project, "*"+segmentExt))
 	require.NoError(t, err)
 	return m
 }
 
-// frameOffsets parses a segment file and returns the offset of each frame
+// dirFrameOffsets parses a segment file and returns the offset of each frame
 // and the file's contents.
-func frameOffsets(t testing.TB, path string) ([]int64, []byte) {
+func dirFrameOffsets(t testing.TB, path string) ([]int64, []byte) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -114,8 +114,8 @@ func frameOffsets(t testing.TB, path string) ([]int64, []byte) {
 	return offs, data
 }
 
-// copyDir copies a store directory (without the LOCK file).
-func copyDir(t testing.TB, src, dst string) {
+// dirCopy copies a store directory (without the LOCK file).
+func dirCopy(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -179,23 +179,23 @@ func TestDirStore_Append_Validation(t *testing.T) {
 			s := openDirT(t, dir, nil)
 			defer s.Close()
 			base := dirRecs(t, 1, 3, 10)
-			appendAll(t, s, "p", base, 3)
-			before := snapshotDir(t, dir)
+			dirAppendAll(t, s, "p", base, 3)
+			before := dirSnapshot(t, dir)
 			n, err := s.Append(ctx, tc.project, tc.recs)
 			if tc.want == nil {
 				require.NoError(t, err)
 				require.Equal(t, len(tc.recs), n)
-				requireLog(t, s, "p", append(base, tc.recs...))
+				dirRequireLog(t, s, "p", append(base, tc.recs...))
 				return
 			}
 			require.ErrorIs(t, err, tc.want)
 			require.Zero(t, n)
-			require.Equal(t, before, snapshotDir(t, dir), "nothing may be written when validation fails")
-			requireLog(t, s, "p", base)
+			require.Equal(t, before, dirSnapshot(t, dir), "nothing may be written when validation fails")
+			dirRequireLog(t, s, "p", base)
 			require.NoError(t, s.Close())
 			s2 := openDirT(t, dir, nil)
 			defer s2.Close()
-			requireLog(t, s2, "p", base)
+			dirRequireLog(t, s2, "p", base)
 			ps, err := s2.Projects(ctx)
 			require.NoError(t, err)
 			require.Equal(t, []string{"p"}, ps)
@@ -203,8 +203,8 @@ func TestDirStore_Append_Validation(t *testing.T) {
 	}
 }
 
-// snapshotDir maps every file under dir (except LOCK) to its contents.
-func snapshotDir(t testing.TB, dir string) map[string]string {
+// dirSnapshot maps every file under dir (except LOCK) to its contents.
+func dirSnapshot(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
@@ -269,7 +269,7 @@ func TestDirStore_Reopen_KeepsEverything(t *testing.T) {
 		"gamma_x": dirRecs(t, 1, 17, 0),
 	}
 	for p, recs := range logs {
-		appendAll(t, s, p, recs, 7)
+		dirAppendAll(t, s, p, recs, 7)
 	}
 	// A project whose only append failed has no records and is not listed.
 	_, err := s.Append(ctx, "empty", dirRecs(t, 2, 2, 1))
@@ -282,14 +282,14 @@ func TestDirStore_Reopen_KeepsEverything(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{"alpha", "beta.2", "gamma_x"}, ps)
 		for p, recs := range logs {
-			requireLog(t, s, p, recs)
+			dirRequireLog(t, s, p, recs)
 		}
 		require.NoError(t, s.Close())
 	}
 	s = openDirT(t, dir, nil)
 	defer s.Close()
-	appendAll(t, s, "alpha", dirRecs(t, 51, 52, 1), 2)
-	requireLog(t, s, "alpha", append(logs["alpha"], dirRecs(t, 51, 52, 1)...))
+	dirAppendAll(t, s, "alpha", dirRecs(t, 51, 52, 1), 2)
+	dirRequireLog(t, s, "alpha", append(logs["alpha"], dirRecs(t, 51, 52, 1)...))
 }
 
 func TestDirStore_Append_RotatesSegments(t *testing.T) {
@@ -300,9 +300,9 @@ func TestDirStore_Append_RotatesSegments(t *testing.T) {
 	recs := dirRecs(t, 1, 60, 150) // ~200-byte frames: about 4 per segment
 	// Batches of varying size, one larger than a segment.
 	for i, b := 0, 1; i < len(recs); i, b = i+b, b%7+1 {
-		appendAll(t, s, "p", recs[i:min(i+b, len(recs))], b)
+		dirAppendAll(t, s, "p", recs[i:min(i+b, len(recs))], b)
 	}
-	files := segmentFiles(t, dir, "p")
+	files := dirSegmentFiles(t, dir, "p")
 	require.Greater(t, len(files), 10)
 	require.Equal(t, filepath.Join(dir, "p", "00000000000000000001.wal"), files[0])
 	// Every segment is named by its first LSN and, except for single
@@ -312,7 +312,7 @@ func TestDirStore_Append_RotatesSegments(t *testing.T) {
 		first, ok := parseSegmentName(filepath.Base(f))
 		require.True(t, ok)
 		require.Equal(t, next, first, f)
-		offs, data := frameOffsets(t, f)
+		offs, data := dirFrameOffsets(t, f)
 		next += LSN(len(offs))
 		if len(offs) > 1 && len(data) > 1000 {
 			// allowed only if the segment's records came in one batch
@@ -343,21 +343,21 @@ func TestDirStore_Append_RotatesSegments(t *testing.T) {
 	s = openDirT(t, dir, opts)
 	defer s.Close()
 	check(s)
-	appendAll(t, s, "p", dirRecs(t, 61, 70, 150), 1)
-	requireLog(t, s, "p", append(recs, dirRecs(t, 61, 70, 150)...))
+	dirAppendAll(t, s, "p", dirRecs(t, 61, 70, 150), 1)
+	dirRequireLog(t, s, "p", append(recs, dirRecs(t, 61, 70, 150)...))
 }
 
 func TestDirStore_Append_OversizedBatchGetsOwnSegment(t *testing.T) {
 	dir := t.TempDir()
 	s := openDirT(t, dir, &DirOptions{SegmentSize: 500})
 	defer s.Close()
-	appendAll(t, s, "p", dirRecs(t, 1, 1, 10), 1)
-	appendAll(t, s, "p", dirRecs(t, 2, 9, 200), 8) // one batch of ~2 KB
-	appendAll(t, s, "p", dirRecs(t, 10, 10, 10), 1)
-	files := segmentFiles(t, dir, "p")
+	dirAppendAll(t, s, "p", dirRecs(t, 1, 1, 10), 1)
+	dirAppendAll(t, s, "p", dirRecs(t, 2, 9, 200), 8) // one batch of ~2 KB
+	dirAppendAll(t, s, "p", dirRecs(t, 10, 10, 10), 1)
+	files := dirSegmentFiles(t, dir, "p")
 	require.Len(t, files, 3)
 	for i, want := range []int{1, 8, 1} {
-		offs, _ := frameOffsets(t, files[i])
+		offs, _ := dirFrameOffsets(t, files[i])
 		require.Len(t, offs, want, files[i])
 	}
 }
@@ -377,15 +377,15 @@ func TestDirStore_Open_TornTailEveryOffset(t *testing.T) {
 			src := t.TempDir()
 			s := openDirT(t, src, tc.opts)
 			recs := dirRecs(t, 1, tc.n, 40)
-			appendAll(t, s, "p", recs, 1)
+			dirAppendAll(t, s, "p", recs, 1)
 			require.NoError(t, s.Close())
-			files := segmentFiles(t, src, "p")
+			files := dirSegmentFiles(t, src, "p")
 			last := files[len(files)-1]
-			offs, data := frameOffsets(t, last)
+			offs, data := dirFrameOffsets(t, last)
 			start := offs[len(offs)-1]
 			for cut := start; cut < int64(len(data)); cut++ {
 				dir := t.TempDir()
-				copyDir(t, src, dir)
+				dirCopy(t, src, dir)
 				seg := filepath.Join(dir, "p", filepath.Base(last))
 				require.NoError(t, os.Truncate(seg, cut))
 				opts := &DirOptions{NoSync: true}
@@ -394,15 +394,15 @@ func TestDirStore_Open_TornTailEveryOffset(t *testing.T) {
 				}
 				s, err := OpenDir(ctx, dir, opts)
 				require.NoError(t, err, "cut at %d", cut)
-				requireLog(t, s, "p", recs[:tc.n-1])
+				dirRequireLog(t, s, "p", recs[:tc.n-1])
 				fi, err := os.Stat(seg)
 				require.NoError(t, err)
 				require.Equal(t, start, fi.Size(), "the torn tail is truncated")
-				appendAll(t, s, "p", recs[tc.n-1:], 1)
-				requireLog(t, s, "p", recs)
+				dirAppendAll(t, s, "p", recs[tc.n-1:], 1)
+				dirRequireLog(t, s, "p", recs)
 				require.NoError(t, s.Close())
 				s = openDirT(t, dir, opts)
-				requireLog(t, s, "p", recs)
+				dirRequireLog(t, s, "p", recs)
 				require.NoError(t, s.Close())
 			}
 		})
@@ -427,9 +427,9 @@ func TestDirStore_Open_TornTailGarbage(t *testing.T) {
 			dir := t.TempDir()
 			s := openDirT(t, dir, nil)
 			recs := dirRecs(t, 1, 3, 20)
-			appendAll(t, s, "p", recs, 2)
+			dirAppendAll(t, s, "p", recs, 2)
 			require.NoError(t, s.Close())
-			seg := segmentFiles(t, dir, "p")[0]
+			seg := dirSegmentFiles(t, dir, "p")[0]
 			f, err := os.OpenFile(seg, os.O_WRONLY|os.O_APPEND, 0)
 			require.NoError(t, err)
 			_, err = f.Write(tc.tail)
@@ -437,9 +437,9 @@ func TestDirStore_Open_TornTailGarbage(t *testing.T) {
 			require.NoError(t, f.Close())
 			s = openDirT(t, dir, nil)
 			defer s.Close()
-			requireLog(t, s, "p", recs)
-			appendAll(t, s, "p", dirRecs(t, 4, 4, 20), 1)
-			requireLog(t, s, "p", dirRecs(t, 1, 4, 20))
+			dirRequireLog(t, s, "p", recs)
+			dirAppendAll(t, s, "p", dirRecs(t, 4, 4, 20), 1)
+			dirRequireLog(t, s, "p", dirRecs(t, 1, 4, 20))
 		})
 	}
 }
@@ -459,18 +459,18 @@ func TestDirStore_Open_EmptyLastSegment(t *testing.T) {
 			dir := t.TempDir()
 			s := openDirT(t, dir, nil)
 			recs := dirRecs(t, 1, 3, 20)
-			appendAll(t, s, "p", recs, 3)
+			dirAppendAll(t, s, "p", recs, 3)
 			require.NoError(t, s.Close())
 			// A segment whose creation was interrupted by a crash.
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "p", segmentName(4)), tc.content(), 0o644))
 			s = openDirT(t, dir, nil)
-			requireLog(t, s, "p", recs)
-			appendAll(t, s, "p", dirRecs(t, 4, 5, 20), 1)
+			dirRequireLog(t, s, "p", recs)
+			dirAppendAll(t, s, "p", dirRecs(t, 4, 5, 20), 1)
 			require.NoError(t, s.Close())
 			s = openDirT(t, dir, nil)
 			defer s.Close()
-			requireLog(t, s, "p", dirRecs(t, 1, 5, 20))
-			require.Len(t, segmentFiles(t, dir, "p"), 2)
+			dirRequireLog(t, s, "p", dirRecs(t, 1, 5, 20))
+			require.Len(t, dirSegmentFiles(t, dir, "p"), 2)
 		})
 	}
 }
@@ -485,8 +485,8 @@ func TestDirStore_Open_EmptyProjectDir(t *testing.T) {
 	ps, err := s.Projects(context.Background())
 	require.NoError(t, err)
 	require.Empty(t, ps)
-	appendAll(t, s, "p", dirRecs(t, 1, 2, 1), 1)
-	requireLog(t, s, "p", dirRecs(t, 1, 2, 1))
+	dirAppendAll(t, s, "p", dirRecs(t, 1, 2, 1), 1)
+	dirRequireLog(t, s, "p", dirRecs(t, 1, 2, 1))
 }
 
 func TestDirStore_Open_CreatesDir(t *testing.T) {
@@ -504,22 +504,22 @@ func TestDirStore_Open_CreatesDir(t *testing.T) {
 	require.Error(t, err)
 }
 
-// corruptCase damages a store written by TestDirStore_Open_Corrupt: three
+// dirCorruptCase damages a store written by TestDirStore_Open_Corrupt: three
 // segments of four records each (LSNs 1-4, 5-8, 9-12).
-type corruptCase struct {
+type dirCorruptCase struct {
 	name string
 	// damage changes the directory; it returns the file that must be named
 	// in the error.
 	damage func(t *testing.T, dir string) string
 }
 
-// flipAt returns a damage function that flips the bits of one byte of a
+// dirFlipAt returns a damage function that flips the bits of one byte of a
 // frame: segment seg (0-based), frame index frame, at offset delta from the
 // frame's start (negative: from the segment's start).
-func flipAt(seg, frame int, delta int64) func(t *testing.T, dir string) string {
+func dirFlipAt(seg, frame int, delta int64) func(t *testing.T, dir string) string {
 	return func(t *testing.T, dir string) string {
-		path := segmentFiles(t, dir, "p")[seg]
-		offs, data := frameOffsets(t, path)
+		path := dirSegmentFiles(t, dir, "p")[seg]
+		offs, data := dirFrameOffsets(t, path)
 		at := delta
 		if frame >= 0 {
 			at += offs[frame]
@@ -531,30 +531,30 @@ func flipAt(seg, frame int, delta int64) func(t *testing.T, dir string) string {
 }
 
 func TestDirStore_Open_Corrupt(t *testing.T) {
-	tests := []corruptCase{
-		{"LastSegmentMiddlePayload", flipAt(2, 1, frameHeaderSize+30)},
-		{"LastSegmentMiddleMagic", flipAt(2, 1, 0)},
-		{"LastSegmentMiddleLength", flipAt(2, 1, 4)},
-		{"LastSegmentMiddleLengthHighByte", flipAt(2, 1, 7)},
-		{"LastSegmentMiddleLSN", flipAt(2, 1, 8)},
-		{"LastSegmentMiddleCRC", flipAt(2, 2, 16)},
-		{"LastSegmentFirstFrame", flipAt(2, 0, 25)},
-		{"LastSegmentHeaderMagic", flipAt(2, -1, 0)},
-		{"LastSegmentHeaderVersion", flipAt(2, -1, 4)},
-		{"LastSegmentHeaderLSN", flipAt(2, -1, 8)},
-		{"NonLastSegmentLastPayload", flipAt(1, 3, frameHeaderSize+10)},
-		{"NonLastSegmentLastLength", flipAt(1, 3, 5)},
-		{"NonLastSegmentFirstMagic", flipAt(0, 0, 1)},
-		{"NonLastSegmentHeader", flipAt(0, -1, 2)},
+	tests := []dirCorruptCase{
+		{"LastSegmentMiddlePayload", dirFlipAt(2, 1, frameHeaderSize+30)},
+		{"LastSegmentMiddleMagic", dirFlipAt(2, 1, 0)},
+		{"LastSegmentMiddleLength", dirFlipAt(2, 1, 4)},
+		{"LastSegmentMiddleLengthHighByte", dirFlipAt(2, 1, 7)},
+		{"LastSegmentMiddleLSN", dirFlipAt(2, 1, 8)},
+		{"LastSegmentMiddleCRC", dirFlipAt(2, 2, 16)},
+		{"LastSegmentFirstFrame", dirFlipAt(2, 0, 25)},
+		{"LastSegmentHeaderMagic", dirFlipAt(2, -1, 0)},
+		{"LastSegmentHeaderVersion", dirFlipAt(2, -1, 4)},
+		{"LastSegmentHeaderLSN", dirFlipAt(2, -1, 8)},
+		{"NonLastSegmentLastPayload", dirFlipAt(1, 3, frameHeaderSize+10)},
+		{"NonLastSegmentLastLength", dirFlipAt(1, 3, 5)},
+		{"NonLastSegmentFirstMagic", dirFlipAt(0, 0, 1)},
+		{"NonLastSegmentHeader", dirFlipAt(0, -1, 2)},
 		{"NonLastSegmentTruncated", func(t *testing.T, dir string) string {
-			path := segmentFiles(t, dir, "p")[1]
+			path := dirSegmentFiles(t, dir, "p")[1]
 			fi, err := os.Stat(path)
 			require.NoError(t, err)
 			require.NoError(t, os.Truncate(path, fi.Size()-1))
 			return path
 		}},
 		{"NonLastSegmentTrailingGarbage", func(t *testing.T, dir string) string {
-			path := segmentFiles(t, dir, "p")[0]
+			path := dirSegmentFiles(t, dir, "p")[0]
 			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 			require.NoError(t, err)
 			_, err = f.Write([]byte{0})
@@ -563,26 +563,26 @@ func TestDirStore_Open_Corrupt(t *testing.T) {
 			return path
 		}},
 		{"MissingMiddleSegment", func(t *testing.T, dir string) string {
-			files := segmentFiles(t, dir, "p")
+			files := dirSegmentFiles(t, dir, "p")
 			require.NoError(t, os.Remove(files[1]))
 			return files[2]
 		}},
 		{"MissingFirstSegment", func(t *testing.T, dir string) string {
-			files := segmentFiles(t, dir, "p")
+			files := dirSegmentFiles(t, dir, "p")
 			require.NoError(t, os.Remove(files[0]))
 			return files[1]
 		}},
 		{"SegmentRenamed", func(t *testing.T, dir string) string {
-			files := segmentFiles(t, dir, "p")
+			files := dirSegmentFiles(t, dir, "p")
 			to := filepath.Join(dir, "p", segmentName(6))
 			require.NoError(t, os.Rename(files[1], to))
 			return to
 		}},
 		{"FrameFromAnotherLSN", func(t *testing.T, dir string) string {
 			// A valid frame, CRC and all, with the wrong LSN.
-			files := segmentFiles(t, dir, "p")
-			offs, data := frameOffsets(t, files[2])
-			buf, err := appendFrame(nil, ptr(dirRec(t, 99, 20)))
+			files := dirSegmentFiles(t, dir, "p")
+			offs, data := dirFrameOffsets(t, files[2])
+			buf, err := appendFrame(nil, dirPtr(dirRec(t, 99, 20)))
 			require.NoError(t, err)
 			data = append(data[:offs[1]], buf...)
 			require.NoError(t, os.WriteFile(files[2], data, 0o644))
@@ -591,7 +591,7 @@ func TestDirStore_Open_Corrupt(t *testing.T) {
 		{"EmptyNonLastSegment", func(t *testing.T, dir string) string {
 			// Segment 9 loses its records and an empty segment 13 follows
 			// it: segment 9 is header-only but not the last.
-			files := segmentFiles(t, dir, "p")
+			files := dirSegmentFiles(t, dir, "p")
 			require.NoError(t, os.Truncate(files[2], segmentHeaderSize))
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "p", segmentName(13)), segmentHeader(13), 0o644))
 			return files[2]
@@ -602,13 +602,13 @@ func TestDirStore_Open_Corrupt(t *testing.T) {
 			dir := t.TempDir()
 			s := openDirT(t, dir, &DirOptions{SegmentSize: 250})
 			recs := dirRecs(t, 1, 12, 20) // 4 frames of ~60 bytes per segment
-			appendAll(t, s, "p", recs, 4)
-			appendAll(t, s, "other", recs, 12)
+			dirAppendAll(t, s, "p", recs, 4)
+			dirAppendAll(t, s, "other", recs, 12)
 			require.NoError(t, s.Close())
-			require.Len(t, segmentFiles(t, dir, "p"), 3)
-			before := snapshotDir(t, dir)
+			require.Len(t, dirSegmentFiles(t, dir, "p"), 3)
+			before := dirSnapshot(t, dir)
 			path := tc.damage(t, dir)
-			damaged := snapshotDir(t, dir)
+			damaged := dirSnapshot(t, dir)
 			require.NotEqual(t, before, damaged)
 
 			s, err := OpenDir(context.Background(), dir, &DirOptions{SegmentSize: 250})
@@ -618,7 +618,7 @@ func TestDirStore_Open_Corrupt(t *testing.T) {
 			require.ErrorIs(t, err, ErrCorrupt)
 			require.Contains(t, err.Error(), path)
 			require.Contains(t, err.Error(), "offset")
-			require.Equal(t, damaged, snapshotDir(t, dir), "a failed open must not change the files")
+			require.Equal(t, damaged, dirSnapshot(t, dir), "a failed open must not change the files")
 			// The failed open released the lock: trying again gives the
 			// same error, not ErrLocked.
 			_, err = OpenDir(context.Background(), dir, nil)
@@ -627,7 +627,7 @@ func TestDirStore_Open_Corrupt(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func dirPtr[T any](v T) *T { return &v }
 
 func TestDirStore_Read_BadCRC(t *testing.T) {
 	tests := []struct {
@@ -649,9 +649,9 @@ func TestDirStore_Read_BadCRC(t *testing.T) {
 			s := openDirT(t, dir, nil)
 			defer s.Close()
 			recs := dirRecs(t, 1, 5, 30)
-			appendAll(t, s, "p", recs, 1)
-			path := segmentFiles(t, dir, "p")[0]
-			offs, _ := frameOffsets(t, path)
+			dirAppendAll(t, s, "p", recs, 1)
+			path := dirSegmentFiles(t, dir, "p")[0]
+			offs, _ := dirFrameOffsets(t, path)
 			f, err := os.OpenFile(path, os.O_RDWR, 0)
 			require.NoError(t, err)
 			b := make([]byte, 1)
@@ -681,9 +681,9 @@ func TestDirStore_Read_ShortFile(t *testing.T) {
 	dir := t.TempDir()
 	s := openDirT(t, dir, nil)
 	defer s.Close()
-	appendAll(t, s, "p", dirRecs(t, 1, 3, 30), 1)
-	path := segmentFiles(t, dir, "p")[0]
-	offs, _ := frameOffsets(t, path)
+	dirAppendAll(t, s, "p", dirRecs(t, 1, 3, 30), 1)
+	path := dirSegmentFiles(t, dir, "p")[0]
+	offs, _ := dirFrameOffsets(t, path)
 	require.NoError(t, os.Truncate(path, offs[2]+3))
 	_, err := s.Read(context.Background(), "p", 1, 10)
 	require.ErrorIs(t, err, ErrCorrupt)
@@ -694,7 +694,7 @@ func TestDirStore_Read_Cases(t *testing.T) {
 	s := openDirT(t, t.TempDir(), nil)
 	defer s.Close()
 	recs := dirRecs(t, 1, 10, 5)
-	appendAll(t, s, "p", recs, 3)
+	dirAppendAll(t, s, "p", recs, 3)
 	tests := []struct {
 		name    string
 		project string
@@ -787,7 +787,7 @@ func TestDirStore_Close_ErrClosed(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openDirT(t, dir, nil)
-	appendAll(t, s, "p", dirRecs(t, 1, 2, 1), 1)
+	dirAppendAll(t, s, "p", dirRecs(t, 1, 2, 1), 1)
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "Close is idempotent")
 	_, err := s.Append(ctx, "p", dirRecs(t, 3, 3, 1))
@@ -800,7 +800,7 @@ func TestDirStore_Close_ErrClosed(t *testing.T) {
 	require.ErrorIs(t, err, ErrClosed)
 	s = openDirT(t, dir, nil)
 	defer s.Close()
-	requireLog(t, s, "p", dirRecs(t, 1, 2, 1))
+	dirRequireLog(t, s, "p", dirRecs(t, 1, 2, 1))
 }
 
 // TestDirStore_Append_ConcurrentReaders runs appenders on several projects
@@ -891,11 +891,11 @@ func TestDirStore_Append_ConcurrentReaders(t *testing.T) {
 	s = openDirT(t, dir, nil)
 	defer s.Close()
 	for _, p := range projects {
-		requireLog(t, s, p, dirRecs(t, 1, perProject, 50))
+		dirRequireLog(t, s, p, dirRecs(t, 1, perProject, 50))
 	}
 	tail, _, err := s.Tail(ctx, "d")
 	require.NoError(t, err)
-	requireLog(t, s, "d", dirRecs(t, 1, tail, 10))
+	dirRequireLog(t, s, "d", dirRecs(t, 1, tail, 10))
 }
 
 func TestDirStore_Append_SegmentFileError(t *testing.T) {
@@ -905,16 +905,16 @@ func TestDirStore_Append_SegmentFileError(t *testing.T) {
 	dir := t.TempDir()
 	s := openDirT(t, dir, &DirOptions{SegmentSize: 1})
 	defer s.Close()
-	appendAll(t, s, "p", dirRecs(t, 1, 1, 1), 1)
+	dirAppendAll(t, s, "p", dirRecs(t, 1, 1, 1), 1)
 	obstacle := filepath.Join(dir, "p", segmentName(2))
 	require.NoError(t, os.Mkdir(obstacle, 0o755))
 	n, err := s.Append(ctx, "p", dirRecs(t, 2, 2, 1))
 	require.Error(t, err)
 	require.Zero(t, n)
-	requireLog(t, s, "p", dirRecs(t, 1, 1, 1))
+	dirRequireLog(t, s, "p", dirRecs(t, 1, 1, 1))
 	require.NoError(t, os.Remove(obstacle))
-	appendAll(t, s, "p", dirRecs(t, 2, 3, 1), 1)
-	requireLog(t, s, "p", dirRecs(t, 1, 3, 1))
+	dirAppendAll(t, s, "p", dirRecs(t, 2, 3, 1), 1)
+	dirRequireLog(t, s, "p", dirRecs(t, 1, 3, 1))
 }
 
 func TestDirStore_Open_Canceled(t *testing.T) {
@@ -928,9 +928,9 @@ func TestDirStore_Open_ErrorNamesFile(t *testing.T) {
 	// The corruption error reads well.
 	dir := t.TempDir()
 	s := openDirT(t, dir, nil)
-	appendAll(t, s, "p", dirRecs(t, 1, 3, 10), 1)
+	dirAppendAll(t, s, "p", dirRecs(t, 1, 3, 10), 1)
 	require.NoError(t, s.Close())
-	path := flipAt(0, 1, frameHeaderSize+3)(t, dir)
+	path := dirFlipAt(0, 1, frameHeaderSize+3)(t, dir)
 	_, err := OpenDir(context.Background(), dir, nil)
 	require.ErrorIs(t, err, ErrCorrupt)
 	t.Log(err)
