@@ -301,3 +301,37 @@ func renameTarget(d bson.Raw) (Namespace, error) {
 	}
 	return Namespace{to[:i], to[i+1:]}, nil
 }
+
+// DocIter walks a collection's documents in _id order, pulling one at a
+// time. It is not safe for concurrent use; Release it when done.
+type DocIter struct {
+	it btree.IterG[*Doc]
+	ok bool
+}
+
+// IterByID returns an iterator over the documents in _id order, positioned
+// on the first one. It walks a private copy of the collection's tree, so a
+// slow consumer holds no lock that writers wait for.
+func (c *Collection) IterByID() *DocIter {
+	it := c.byID.Copy().Iter()
+	return &DocIter{it: it, ok: it.First()}
+}
+
+// Valid reports whether the iterator is on a document.
+func (d *DocIter) Valid() bool { return d.ok }
+
+// Doc returns the current document; only while Valid.
+func (d *DocIter) Doc() *Doc { return d.it.Item() }
+
+// Next moves to the next document.
+func (d *DocIter) Next() { d.ok = d.it.Next() }
+
+// Release ends the iteration.
+func (d *DocIter) Release() {
+	d.it.Release()
+	d.ok = false
+}
+
+// EmptyCollection returns a collection with no documents, for comparisons
+// with a collection that does not exist.
+func EmptyCollection() *Collection { return newCollection(nil) }
