@@ -22,6 +22,10 @@ import (
 
 var benchWriters = []int{1, 16}
 
+// benchRun numbers benchmark runs, so repeated runs (-count) get fresh
+// collections and projects.
+var benchRun atomic.Int64
+
 // benchDoc is a small document, like an application's typical insert.
 func benchDoc(i int64) (bson.RawValue, bson.Raw) {
 	doc, _ := bson.Marshal(bson.D{
@@ -39,7 +43,7 @@ func benchAppend(b *testing.B, open func(b *testing.B) Store) {
 			s := open(b)
 			log := NewLog(s, nil)
 			defer log.Close()
-			project := fmt.Sprintf("bench%d", writers)
+			project := fmt.Sprintf("bench%d-%d", writers, benchRun.Add(1))
 			var next atomic.Int64
 			b.ResetTimer()
 			runWriters(b, writers, func() error {
@@ -108,7 +112,7 @@ func BenchmarkMongoStore_Append(b *testing.B) {
 	client := testenv.MongoClient(b)
 	db := testenv.UniqueDBName(b, "walbench")
 	benchAppend(b, func(b *testing.B) Store {
-		s, err := OpenMongo(context.Background(), client, &MongoOptions{Database: db, Collection: fmt.Sprintf("wal%d", b.N)})
+		s, err := OpenMongo(context.Background(), client, &MongoOptions{Database: db, Collection: fmt.Sprintf("wal%d", benchRun.Add(1))})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -125,7 +129,7 @@ func BenchmarkMongoDriverInsertOne(b *testing.B) {
 	db := client.Database(testenv.UniqueDBName(b, "drvbench"))
 	for _, writers := range benchWriters {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
-			coll := db.Collection(fmt.Sprintf("c%d_%d", writers, b.N),
+			coll := db.Collection(fmt.Sprintf("c%d_%d", writers, benchRun.Add(1)),
 				options.Collection().SetWriteConcern(writeconcern.Majority()))
 			var next atomic.Int64
 			b.ResetTimer()
