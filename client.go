@@ -37,6 +37,11 @@ type Options struct {
 	LogDatabase string
 	// Log tunes group commit; nil means wal's defaults.
 	Log *wal.LogOptions
+	// TTLInterval is how often the client's TTL monitor deletes the
+	// documents its TTL indexes expire (see RunTTLPass). Default 60s, as
+	// mongod's ttlMonitorSleepSecs; negative disables the monitor, so this
+	// process never writes expiry deletes (RunTTLPass still works).
+	TTLInterval time.Duration
 }
 
 func mergeOptions(opts []*Options) Options {
@@ -56,6 +61,9 @@ func mergeOptions(opts []*Options) Options {
 		}
 		if x.Log != nil {
 			o.Log = x.Log
+		}
+		if x.TTLInterval != 0 { // TTL monitor (ttl.go)
+			o.TTLInterval = x.TTLInterval
 		}
 	}
 	if o.Project == "" {
@@ -92,6 +100,13 @@ type clientConn struct {
 	closeOnce sync.Once
 	closeErr  error
 	closed    chan struct{}
+
+	// engines holds one engine per project used through this connection:
+	// a project has one follower per log.
+	mu      sync.Mutex
+	engines map[string]*engine
+
+	ttl *ttlMonitor // TTL monitor (ttl.go); nil when disabled
 }
 
 // Connect keeps the log in the MongoDB deployment that opts name (the same
@@ -174,13 +189,15 @@ func newClient(ctx context.Context, store wal.Store, o Options) (*Client, error)
 		_ = log.Close()
 		return nil, err
 	}
-	c := &Client{store: store, log: log, eng: eng, branch: view{branch: o.Branch}, conn: &clientConn{closed: make(chan struct{})}}
+	c := &Client{store: store, log: log, eng: eng, branch: view{branch: o.Branch},
+		conn: &clientConn{closed: make(chan struct{}), engines: map[string]*engine{o.Project: eng}}}
 	// Catch up now, so a damaged or unreachable log fails here and not at
 	// the first read.
 	if _, err := eng.snapshot(ctx, c.branch); err != nil {
 		_ = log.Close()
 		return nil, err
 	}
+	c.conn.ttl = startTTLMonitor(c.conn, o.TTLInterval) // TTL monitor (ttl.go)
 	return c, nil
 }
 
@@ -207,6 +224,7 @@ func (c *Client) Connect(ctx context.Context) error { return c.live() }
 func (c *Client) Disconnect(ctx context.Context) error {
 	c.conn.closeOnce.Do(func() {
 		close(c.conn.closed)
+		c.conn.ttl.stop() // TTL monitor (ttl.go): no expiry write after this
 		c.conn.closeErr = errors.Join(c.log.Close(), c.store.Close())
 	})
 	return c.conn.closeErr

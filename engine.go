@@ -35,6 +35,7 @@ type engine struct {
 
 	mu       sync.RWMutex
 	cat      *catalog
+	deleted  bool    // the project was deleted (soft)
 	times    []int64 // commit time (Unix ms) of every LSN, index LSN-1
 	applyErr error   // sticky: the log could not be folded
 
@@ -69,6 +70,10 @@ func (e *engine) apply(rec wal.Record) {
 		return
 	}
 	if rec.Branch == "" {
+		if isProjectRecord(&rec) {
+			e.applyProject(&rec)
+			return
+		}
 		next, err := e.cat.apply(&rec, e.stateAtLocked)
 		if err != nil {
 			e.applyErr = err
@@ -125,6 +130,9 @@ func (e *engine) sync(ctx context.Context) (wal.LSN, error) {
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	if e.applyErr == nil && e.deleted {
+		return lsn, fmt.Errorf("%w: %q was deleted", ErrProjectNotFound, e.project)
+	}
 	return lsn, e.applyErr
 }
 
@@ -292,10 +300,13 @@ func (e *engine) stateFor(id string, pending []wal.Record) (*materialize.State, 
 // round sees: the committed one plus the round's pending catalog records.
 func (e *engine) catalogFor(pending []wal.Record) (*catalog, error) {
 	e.mu.RLock()
-	cat, err := e.cat, e.applyErr
+	cat, err, deleted := e.cat, e.applyErr, e.deleted
 	e.mu.RUnlock()
 	if err != nil {
 		return nil, err
+	}
+	if deleted {
+		return nil, fmt.Errorf("%w: %q was deleted", ErrProjectNotFound, e.project)
 	}
 	for i := range pending {
 		if pending[i].Branch != "" {

@@ -203,7 +203,7 @@ func (l *Log) AppendFunc(ctx context.Context, project string, build BuildFunc) (
 // in order and exactly once, whether this Log committed it or found it in
 // the store while catching up. fn runs while the project is locked: it must
 // not call back into the Log for the same project. A project has at most
-// one follower, registered before its first append or sync.
+// one follower.
 func (l *Log) Follow(project string, after LSN, fn func(Record)) error {
 	pl, err := l.project(project)
 	if err != nil {
@@ -214,12 +214,11 @@ func (l *Log) Follow(project string, after LSN, fn func(Record)) error {
 	if pl.follower != nil {
 		return fmt.Errorf("wal: project %q already has a follower", project)
 	}
-	if pl.initialized && pl.known != after {
-		return fmt.Errorf("wal: project %q: follow must start before the first append or sync", project)
-	}
+	// The next round or sync catches up from after, delivering everything
+	// past it, even if this Log appended to the project before.
 	pl.follower = fn
-	pl.known = after
-	pl.initialized = after > 0
+	pl.known, pl.knownTime = after, time.Time{}
+	pl.initialized = false
 	return nil
 }
 
