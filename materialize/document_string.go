@@ -19,51 +19,8 @@ import (
 
 // dnTypeName is the server's typeName(BSONType).
 func dnTypeName(t bsontype.Type) string {
-	switch t {
-	case 0:
-		return "missing"
-	case bsontype.Double:
-		return "double"
-	case bsontype.String:
-		return "string"
-	case bsontype.EmbeddedDocument:
-		return "object"
-	case bsontype.Array:
-		return "array"
-	case bsontype.Binary:
-		return "binData"
-	case bsontype.Undefined:
-		return "undefined"
-	case bsontype.ObjectID:
-		return "objectId"
-	case bsontype.Boolean:
-		return "bool"
-	case bsontype.DateTime:
-		return "date"
-	case bsontype.Null:
-		return "null"
-	case bsontype.Regex:
-		return "regex"
-	case bsontype.DBPointer:
-		return "dbPointer"
-	case bsontype.JavaScript:
-		return "javascript"
-	case bsontype.Symbol:
-		return "symbol"
-	case bsontype.CodeWithScope:
-		return "javascriptWithScope"
-	case bsontype.Int32:
-		return "int"
-	case bsontype.Timestamp:
-		return "timestamp"
-	case bsontype.Int64:
-		return "long"
-	case bsontype.Decimal128:
-		return "decimal"
-	case bsontype.MinKey:
-		return "minKey"
-	case bsontype.MaxKey:
-		return "maxKey"
+	if name := typeName(t); name != "missing" || t == 0 {
+		return name
 	}
 	return "invalid"
 }

@@ -869,41 +869,8 @@ func indexableEquality(v bson.RawValue) bool {
 
 // ixTypeName is the server's name of a BSON type, as its messages show it.
 func ixTypeName(t bsontype.Type) string {
-	switch t {
-	case bsontype.Double:
-		return "double"
-	case bsontype.String:
-		return "string"
-	case bsontype.EmbeddedDocument:
-		return "object"
-	case bsontype.Array:
-		return "array"
-	case bsontype.Binary:
-		return "binData"
-	case bsontype.Undefined:
-		return "undefined"
-	case bsontype.ObjectID:
-		return "objectId"
-	case bsontype.Boolean:
-		return "bool"
-	case bsontype.DateTime:
-		return "date"
-	case bsontype.Null:
-		return "null"
-	case bsontype.Regex:
-		return "regex"
-	case bsontype.Int32:
-		return "int"
-	case bsontype.Int64:
-		return "long"
-	case bsontype.Decimal128:
-		return "decimal"
-	case bsontype.Timestamp:
-		return "timestamp"
-	case bsontype.MinKey:
-		return "minKey"
-	case bsontype.MaxKey:
-		return "maxKey"
+	if name := typeName(t); name != "missing" || t == 0 {
+		return name
 	}
 	return t.String()
 }
