@@ -273,35 +273,44 @@ func (c *Client) CreateBranch(ctx context.Context, name string, opts ...*BranchO
 	if o.From != nil {
 		from = *o.From
 	}
-	if _, err := c.eng.sync(ctx); err != nil {
-		return BranchInfo{}, err
-	}
-	rec, err := c.eng.commit(ctx, func(lsn wal.LSN, pending []wal.Record) (string, []wal.Op, error) {
-		cat, err := c.eng.catalogFor(pending)
-		if err != nil {
-			return "", nil, err
-		}
+	rec, err := c.commitCatalog(ctx, func(cat *catalog, lsn wal.LSN) (wal.Op, error) {
 		if _, taken := cat.byName[name]; taken {
-			return "", nil, stateErr(fmt.Errorf("%w: %q", ErrBranchExists, name))
+			return wal.Op{}, stateErr(fmt.Errorf("%w: %q", ErrBranchExists, name))
 		}
 		parent, err := cat.resolve(from)
 		if err != nil {
-			return "", nil, stateErr(err)
+			return wal.Op{}, stateErr(err)
 		}
 		base, err := c.eng.point(o, lsn-1)
 		if err != nil {
-			return "", nil, err
+			return wal.Op{}, err
 		}
 		doc, err := bson.Marshal(bson.D{{Key: bfID, Value: branchID(lsn)}, {Key: bfParent, Value: parent.id}, {Key: bfBase, Value: int64(base)}})
-		if err != nil {
-			return "", nil, err
-		}
-		return "", []wal.Op{{Kind: wal.OpCreateBranch, Name: name, Doc: doc}}, nil
+		return wal.Op{Kind: wal.OpCreateBranch, Name: name, Doc: doc}, err
 	})
 	if err != nil {
 		return BranchInfo{}, err
 	}
 	return c.eng.branchInfo(ctx, branchID(rec.LSN))
+}
+
+// commitCatalog commits one catalog operation that build plans against the
+// newest catalog (plus the commit round's pending catalog records).
+func (c *Client) commitCatalog(ctx context.Context, build func(cat *catalog, lsn wal.LSN) (wal.Op, error)) (wal.Record, error) {
+	if _, err := c.eng.sync(ctx); err != nil {
+		return wal.Record{}, err
+	}
+	return c.eng.commit(ctx, func(lsn wal.LSN, pending []wal.Record) (string, []wal.Op, error) {
+		cat, err := c.eng.catalogFor(pending)
+		if err != nil {
+			return "", nil, err
+		}
+		op, err := build(cat, lsn)
+		if err != nil {
+			return "", nil, err
+		}
+		return "", []wal.Op{op}, nil
+	})
 }
 
 // branchID names the branch created by the record at lsn: unique in the
@@ -358,26 +367,16 @@ func (c *Client) DeleteBranch(ctx context.Context, name string) error {
 	if name == mainBranchName {
 		return ErrMainBranch
 	}
-	if _, err := c.eng.sync(ctx); err != nil {
-		return err
-	}
-	_, err := c.eng.commit(ctx, func(lsn wal.LSN, pending []wal.Record) (string, []wal.Op, error) {
-		cat, err := c.eng.catalogFor(pending)
-		if err != nil {
-			return "", nil, err
-		}
+	_, err := c.commitCatalog(ctx, func(cat *catalog, lsn wal.LSN) (wal.Op, error) {
 		b, err := cat.resolve(name)
 		if err != nil {
-			return "", nil, stateErr(err)
+			return wal.Op{}, stateErr(err)
 		}
 		if b.id == mainBranchID {
-			return "", nil, ErrMainBranch
+			return wal.Op{}, ErrMainBranch
 		}
 		doc, err := bson.Marshal(bson.D{{Key: bfID, Value: b.id}})
-		if err != nil {
-			return "", nil, err
-		}
-		return "", []wal.Op{{Kind: wal.OpDeleteBranch, Name: name, Doc: doc}}, nil
+		return wal.Op{Kind: wal.OpDeleteBranch, Name: name, Doc: doc}, err
 	})
 	return err
 }
@@ -398,28 +397,18 @@ func (c *Client) ResetBranch(ctx context.Context, name string, opts ...*BranchOp
 	if o.LSN == nil && o.Time == nil {
 		return BranchInfo{}, fmt.Errorf("%w: a reset needs an LSN or a time", ErrInvalidPoint)
 	}
-	if _, err := c.eng.sync(ctx); err != nil {
-		return BranchInfo{}, err
-	}
-	rec, err := c.eng.commit(ctx, func(lsn wal.LSN, pending []wal.Record) (string, []wal.Op, error) {
-		cat, err := c.eng.catalogFor(pending)
-		if err != nil {
-			return "", nil, err
-		}
+	rec, err := c.commitCatalog(ctx, func(cat *catalog, lsn wal.LSN) (wal.Op, error) {
 		b, err := cat.resolve(name)
 		if err != nil {
-			return "", nil, stateErr(err)
+			return wal.Op{}, stateErr(err)
 		}
 		base, err := c.eng.point(o, lsn-1)
 		if err != nil {
-			return "", nil, err
+			return wal.Op{}, err
 		}
 		doc, err := bson.Marshal(bson.D{{Key: bfID, Value: branchID(lsn)}, {Key: bfParent, Value: b.id},
 			{Key: bfBase, Value: int64(base)}, {Key: bfKind, Value: "reset"}})
-		if err != nil {
-			return "", nil, err
-		}
-		return "", []wal.Op{{Kind: wal.OpUpdateBranch, Name: name, Doc: doc}}, nil
+		return wal.Op{Kind: wal.OpUpdateBranch, Name: name, Doc: doc}, err
 	})
 	if err != nil {
 		return BranchInfo{}, err
@@ -438,26 +427,16 @@ func (c *Client) RenameBranch(ctx context.Context, from, to string) error {
 	if err := wal.ValidateBranchName(to); err != nil {
 		return err
 	}
-	if _, err := c.eng.sync(ctx); err != nil {
-		return err
-	}
-	_, err := c.eng.commit(ctx, func(lsn wal.LSN, pending []wal.Record) (string, []wal.Op, error) {
-		cat, err := c.eng.catalogFor(pending)
-		if err != nil {
-			return "", nil, err
-		}
+	_, err := c.commitCatalog(ctx, func(cat *catalog, lsn wal.LSN) (wal.Op, error) {
 		b, err := cat.resolve(from)
 		if err != nil {
-			return "", nil, stateErr(err)
+			return wal.Op{}, stateErr(err)
 		}
 		if _, taken := cat.byName[to]; taken {
-			return "", nil, stateErr(fmt.Errorf("%w: %q", ErrBranchExists, to))
+			return wal.Op{}, stateErr(fmt.Errorf("%w: %q", ErrBranchExists, to))
 		}
 		doc, err := bson.Marshal(bson.D{{Key: bfID, Value: b.id}, {Key: bfKind, Value: "rename"}, {Key: bfFrom, Value: from}})
-		if err != nil {
-			return "", nil, err
-		}
-		return "", []wal.Op{{Kind: wal.OpUpdateBranch, Name: to, Doc: doc}}, nil
+		return wal.Op{Kind: wal.OpUpdateBranch, Name: to, Doc: doc}, err
 	})
 	return err
 }
