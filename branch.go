@@ -257,7 +257,8 @@ func (e *engine) point(o BranchOptions, head wal.LSN) (wal.LSN, error) {
 }
 
 // CreateBranch creates the branch name, forked from the client's branch (or
-// opts' From) at its head (or at opts' LSN or time). Creation costs the same
+// opts' From) at its head (or at opts' LSN or time; on a read-only view
+// from AtLSN or AtTime, at the view's point). Creation costs the same
 // whatever the data size: the new branch shares the parent's state. The
 // branch is durable when CreateBranch returns, and every process sees it on
 // its next call.
@@ -272,6 +273,13 @@ func (c *Client) CreateBranch(ctx context.Context, name string, opts ...*BranchO
 	from := c.branch.branch
 	if o.From != nil {
 		from = *o.From
+	} else if c.branch.readOnly() && o.LSN == nil && o.Time == nil {
+		// A view of the past forks at its own point: this is restore.
+		if c.branch.hasAt {
+			o.LSN = &c.branch.at
+		} else {
+			o.Time = &c.branch.atTime
+		}
 	}
 	rec, err := c.commitCatalog(ctx, func(cat *catalog, lsn wal.LSN) (wal.Op, error) {
 		if _, taken := cat.byName[name]; taken {
@@ -317,10 +325,9 @@ func (c *Client) commitCatalog(ctx context.Context, build func(cat *catalog, lsn
 // project, and known while the record is built.
 func branchID(lsn wal.LSN) string { return fmt.Sprintf("b%d", lsn) }
 
+// branchInfo describes a branch the engine has folded: a record this
+// process committed has been, when its append returned.
 func (e *engine) branchInfo(ctx context.Context, id string) (BranchInfo, error) {
-	if _, err := e.sync(ctx); err != nil {
-		return BranchInfo{}, err
-	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	b := e.cat.byID[id]

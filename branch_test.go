@@ -254,3 +254,14 @@ func TestClient_DeleteBranch_ChildrenUnaffected(t *testing.T) {
 	require.Equal(t, []string{"a"}, names(t, c.WithBranch("q")))
 	require.ErrorIs(t, c.RenameBranch(ctx, "main", "z"), ErrMainBranch)
 }
+
+func TestClient_CreateBranch_FromViewForksAtItsPoint(t *testing.T) {
+	ctx := context.Background()
+	c := newTestClient(t, nil)
+	first := insert(t, c, "a")
+	insert(t, c, "b")
+	info, err := c.AtLSN(first).CreateBranch(ctx, "restored")
+	require.NoError(t, err)
+	require.Equal(t, first, info.BaseLSN)
+	require.Equal(t, []string{"a"}, names(t, c.WithBranch("restored")))
+}
