@@ -592,9 +592,7 @@ func (coll *Collection) BulkWrite(ctx context.Context, models []WriteModel, opts
 		}
 	}
 	bwo := options.MergeBulkWriteOptions(opts...)
-	if bwo.Let != nil {
-		return nil, notSupported("let variables (BulkWriteOptions.Let)")
-	}
+	let := coll.letOption(bwo.Let)
 	ordered := bwo.Ordered == nil || *bwo.Ordered
 	bypassTs := bwo.BypassEmptyTsReplacement != nil && *bwo.BypassEmptyTsReplacement
 	if err := namespaceError(coll.db.name, coll.name, true); err != nil {
@@ -610,7 +608,7 @@ func (coll *Collection) BulkWrite(ctx context.Context, models []WriteModel, opts
 		if len(b.models) == 0 {
 			continue
 		}
-		stmts, err := coll.bulkStmts(b, bypassTs)
+		stmts, err := coll.bulkStmts(b, bypassTs, let)
 		if err != nil {
 			if ordered {
 				return result, err
@@ -675,9 +673,10 @@ func (coll *Collection) BulkWrite(ctx context.Context, models []WriteModel, opts
 // bulkStmts turns a batch of models into statements, with the driver's
 // client-side checks: a model that cannot be marshaled fails the batch
 // before anything in it runs.
-func (coll *Collection) bulkStmts(b bulkBatch, bypassTs bool) ([]stmt, error) {
+func (coll *Collection) bulkStmts(b bulkBatch, bypassTs bool, let letOpt) ([]stmt, error) {
 	stmts := make([]stmt, 0, len(b.models))
 	now := time.Now()
+	hasHint := false
 	for i, m := range b.models {
 		idx := b.indexes[i]
 		var s stmt
@@ -686,24 +685,28 @@ func (coll *Collection) bulkStmts(b bulkBatch, bypassTs bool) ([]stmt, error) {
 		case *InsertOneModel:
 			s, err = coll.insertStmt(t.Document, now, bypassTs)
 		case *DeleteOneModel:
-			s, err = coll.deleteStmt(t.Filter, t.Collation, t.Hint, false)
+			s, err = coll.deleteStmt(t.Filter, t.Collation, t.Hint, false, let)
 		case *DeleteManyModel:
-			s, err = coll.deleteStmt(t.Filter, t.Collation, t.Hint, true)
+			s, err = coll.deleteStmt(t.Filter, t.Collation, t.Hint, true, let)
 		case *ReplaceOneModel:
-			s, err = coll.updateStmt(t.Filter, t.Replacement, false, true, nil, t.Collation, t.Hint, t.Upsert)
+			s, err = coll.updateStmt(t.Filter, t.Replacement, false, true, nil, t.Collation, t.Hint, t.Upsert, let)
 		case *UpdateOneModel:
-			s, err = coll.updateStmt(t.Filter, t.Update, false, false, t.ArrayFilters, t.Collation, t.Hint, t.Upsert)
+			s, err = coll.updateStmt(t.Filter, t.Update, false, false, t.ArrayFilters, t.Collation, t.Hint, t.Upsert, let)
 		case *UpdateManyModel:
-			s, err = coll.updateStmt(t.Filter, t.Update, true, false, t.ArrayFilters, t.Collation, t.Hint, t.Upsert)
+			s, err = coll.updateStmt(t.Filter, t.Update, true, false, t.ArrayFilters, t.Collation, t.Hint, t.Upsert, let)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if s.hint.Type != 0 && !coll.acknowledged() {
-			return nil, errUnacknowledgedHint
-		}
+		hasHint = hasHint || s.hint.Type != 0
 		s.index = idx
 		stmts = append(stmts, s)
+	}
+	// As the driver: every model of the batch is marshaled first, then the
+	// command refuses a hint with an unacknowledged write concern, before
+	// anything of the batch is sent.
+	if hasHint && !coll.acknowledged() {
+		return nil, errUnacknowledgedHint
 	}
 	return stmts, nil
 }
@@ -740,7 +743,7 @@ func insertStmtRaw(doc bson.Raw, now time.Time, bypassTs bool) (stmt, error) {
 }
 
 // deleteStmt builds a delete statement.
-func (coll *Collection) deleteStmt(filter interface{}, collation *options.Collation, hint interface{}, multi bool) (stmt, error) {
+func (coll *Collection) deleteStmt(filter interface{}, collation *options.Collation, hint interface{}, multi bool, let letOpt) (stmt, error) {
 	f, err := coll.codec.marshalFilter(filter)
 	if err != nil {
 		return stmt{}, err
@@ -752,15 +755,18 @@ func (coll *Collection) deleteStmt(filter interface{}, collation *options.Collat
 	if err != nil {
 		return stmt{}, err
 	}
+	if let.err != nil {
+		return stmt{}, let.err
+	}
 	s := stmt{kind: stmtDelete, multi: multi, hint: h}
-	s.filter, s.err = materialize.CompileFilter(f)
+	s.filter, s.err = materialize.CompileFilterWithVars(f, let.raw)
 	return s, unsupportedStmt(s.err)
 }
 
 // updateStmt builds an update or replacement statement with the driver's
 // client-side checks (createUpdateDoc).
 func (coll *Collection) updateStmt(filter, update interface{}, multi, replace bool, af *options.ArrayFilters,
-	collation *options.Collation, hint interface{}, upsert *bool) (stmt, error) {
+	collation *options.Collation, hint interface{}, upsert *bool, let letOpt) (stmt, error) {
 	f, err := coll.codec.marshalFilter(filter)
 	if err != nil {
 		return stmt{}, err
@@ -768,6 +774,14 @@ func (coll *Collection) updateStmt(filter, update interface{}, multi, replace bo
 	u, isPipeline, err := coll.codec.marshalUpdate(update, !replace)
 	if err != nil {
 		return stmt{}, err
+	}
+	if replace && isPipeline {
+		// The driver marshals a replacement as a document, which a slice
+		// is not.
+		if _, err := coll.codec.marshal(update); err != nil {
+			return stmt{}, err
+		}
+		return stmt{}, errors.New("argon: a replacement must be a document, not an array")
 	}
 	var filters []bson.Raw
 	if af != nil {
@@ -802,15 +816,15 @@ func (coll *Collection) updateStmt(filter, update interface{}, multi, replace bo
 	if err != nil {
 		return stmt{}, err
 	}
-	if isPipeline {
-		return stmt{}, notSupported("updates with an aggregation pipeline")
+	if let.err != nil {
+		return stmt{}, let.err
 	}
 	s := stmt{kind: stmtUpdate, multi: multi, upsert: upsert != nil && *upsert, hint: h}
 	if replace {
 		s.kind = stmtReplace
 		s.repl = u
 	}
-	s.filter, s.err = materialize.CompileFilter(f)
+	s.filter, s.err = materialize.CompileFilterWithVars(f, let.raw)
 	if s.err != nil {
 		return s, unsupportedStmt(s.err)
 	}
@@ -818,6 +832,10 @@ func (coll *Collection) updateStmt(filter, update interface{}, multi, replace bo
 		if len(u) > 5 {
 			s.update, s.err = materialize.CompileUpdate(u, materialize.UpdateOptions{})
 		}
+		return s, unsupportedStmt(s.err)
+	}
+	if isPipeline {
+		s.update, s.err = materialize.CompileUpdatePipeline(u, materialize.UpdateOptions{ArrayFilters: filters, Let: let.raw})
 		return s, unsupportedStmt(s.err)
 	}
 	s.update, s.err = materialize.CompileUpdate(u, materialize.UpdateOptions{ArrayFilters: filters})
@@ -834,6 +852,27 @@ func unsupportedStmt(err error) error {
 		return commandError(me)
 	}
 	return nil
+}
+
+// letArg marshals a let option as the driver does (nil: none).
+func (coll *Collection) letArg(let interface{}) (bson.Raw, error) {
+	if let == nil {
+		return nil, nil
+	}
+	return coll.codec.marshal(let)
+}
+
+// letOpt is a let option marshaled once; its error is reported where the
+// driver reports it, after a statement's other client-side checks (and
+// not at all for inserts, which take no let).
+type letOpt struct {
+	raw bson.Raw
+	err error
+}
+
+func (coll *Collection) letOption(let interface{}) letOpt {
+	raw, err := coll.letArg(let)
+	return letOpt{raw: raw, err: err}
 }
 
 // hintArg applies the driver's client-side checks to a hint and returns

@@ -249,12 +249,9 @@ func (coll *Collection) delete(ctx context.Context, filter interface{}, multi bo
 		return nil, err
 	}
 	do := options.MergeDeleteOptions(opts...)
-	s, err := coll.deleteStmt(filter, do.Collation, do.Hint, multi)
+	s, err := coll.deleteStmt(filter, do.Collation, do.Hint, multi, coll.letOption(do.Let))
 	if err != nil {
 		return nil, err
-	}
-	if do.Let != nil {
-		return nil, notSupported("let variables (DeleteOptions.Let)")
 	}
 	if s.hint.Type != 0 && !coll.acknowledged() {
 		return nil, errUnacknowledgedHint
@@ -300,12 +297,16 @@ func (coll *Collection) runOne(ctx context.Context, s stmt) (stmtResult, WriteEr
 // ---------------------------------------------------------------------------
 // Updates
 
-// UpdateOne applies update (a document of update operators) to the first
-// document (in natural order) that matches filter. With Upsert and no
-// match it inserts the document built from the filter's equalities and the
-// update. MatchedCount and ModifiedCount are exact: a match the update
-// leaves unchanged is matched but not modified. The change is durable, per
-// the store, when UpdateOne returns.
+// UpdateOne applies update (a document of update operators, or a pipeline
+// of $set/$addFields, $unset, $project, $replaceRoot and $replaceWith
+// stages given as a slice such as mongo.Pipeline) to the first document (in
+// natural order) that matches filter. With Upsert and no match it inserts
+// the document built from the filter's equalities and the update.
+// MatchedCount and ModifiedCount are exact: a match the update leaves
+// unchanged is matched but not modified. Options.Let defines variables the
+// filter's $expr and the pipeline read as $$name. With a Hint and an
+// unacknowledged write concern it fails before writing, as the driver does.
+// The change is durable, per the store, when UpdateOne returns.
 func (coll *Collection) UpdateOne(ctx context.Context, filter interface{}, update interface{}, opts ...*options.UpdateOptions) (*UpdateResult, error) {
 	return coll.updateOrReplace(ctx, filter, update, false, false, opts...)
 }
@@ -361,12 +362,9 @@ func (coll *Collection) updateOrReplace(ctx context.Context, filter, update inte
 	if replace && update == nil {
 		return nil, ErrNilDocument
 	}
-	s, err := coll.updateStmt(filter, update, multi, replace, uo.ArrayFilters, uo.Collation, uo.Hint, uo.Upsert)
+	s, err := coll.updateStmt(filter, update, multi, replace, uo.ArrayFilters, uo.Collation, uo.Hint, uo.Upsert, coll.letOption(uo.Let))
 	if err != nil {
 		return nil, err
-	}
-	if uo.Let != nil {
-		return nil, notSupported("let variables (UpdateOptions.Let)")
 	}
 	if s.hint.Type != 0 && !coll.acknowledged() {
 		return nil, errUnacknowledgedHint
@@ -457,7 +455,7 @@ func (coll *Collection) parseSort(sort interface{}) (*materialize.Sort, int, err
 
 // parseProjection compiles a projection and checks a positional one
 // against the filter.
-func (coll *Collection) parseProjection(proj interface{}, filter bson.Raw) (*materialize.Projection, error) {
+func (coll *Collection) parseProjection(proj interface{}, filter, let bson.Raw) (*materialize.Projection, error) {
 	if proj == nil {
 		return nil, nil
 	}
@@ -465,7 +463,7 @@ func (coll *Collection) parseProjection(proj interface{}, filter bson.Raw) (*mat
 	if err != nil {
 		return nil, err
 	}
-	p, err := materialize.CompileProjection(raw)
+	p, err := materialize.CompileProjectionWithVars(raw, let)
 	if err != nil {
 		return nil, commandError(err)
 	}
@@ -486,8 +484,9 @@ func (coll *Collection) compileFind(filter interface{}, fo *options.FindOptions)
 	if fo.Collation != nil {
 		return nil, notSupported("collation")
 	}
-	if fo.Let != nil {
-		return nil, notSupported("let variables (FindOptions.Let)")
+	let, err := coll.letArg(fo.Let)
+	if err != nil {
+		return nil, err
 	}
 	if fo.Min != nil || fo.Max != nil {
 		return nil, notSupported("index bounds (FindOptions.Min and Max)")
@@ -522,12 +521,12 @@ func (coll *Collection) compileFind(filter interface{}, fo *options.FindOptions)
 	if fo.BatchSize != nil && *fo.BatchSize < 0 {
 		return nil, serverError(51024, "BatchSize value must be non-negative, but received: %d", *fo.BatchSize)
 	}
-	f, err := materialize.CompileFilter(raw)
+	f, err := materialize.CompileFilterWithVars(raw, let)
 	if err != nil {
 		return nil, commandError(err)
 	}
 	spec.filter = f
-	if spec.proj, err = coll.parseProjection(fo.Projection, raw); err != nil {
+	if spec.proj, err = coll.parseProjection(fo.Projection, raw, let); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -636,9 +635,10 @@ func bsonD(key string, val interface{}) []byte {
 // for all), with the options' sort, skip, limit (a negative limit is a
 // limit, as the driver sends it) and projection. Without a sort, documents
 // come in natural (insertion) order. The cursor is never nil when err is
-// nil; an empty result is an empty cursor. BatchSize, Comment, MaxTime,
+// nil; an empty result is an empty cursor. Let defines variables $expr
+// and computed projections read as $$name. BatchSize, Comment, MaxTime,
 // NoCursorTimeout and AllowDiskUse are accepted and have no effect
-// in-process; Collation, Min/Max, Let, ReturnKey, ShowRecordID and tailable
+// in-process; Collation, Min/Max, ReturnKey, ShowRecordID and tailable
 // cursors return errors wrapping ErrNotSupported.
 func (coll *Collection) Find(ctx context.Context, filter interface{}, opts ...*options.FindOptions) (*Cursor, error) {
 	if ctx == nil {
@@ -846,10 +846,7 @@ type famSpec struct {
 // deletion is durable, per the store, when it returns.
 func (coll *Collection) FindOneAndDelete(ctx context.Context, filter interface{}, opts ...*options.FindOneAndDeleteOptions) *SingleResult {
 	o := options.MergeFindOneAndDeleteOptions(opts...)
-	if o.Let != nil {
-		return singleResult(nil, notSupported("let variables (FindOneAndDeleteOptions.Let)"), coll.codec.registry())
-	}
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint})
+	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, coll.codec.registry())
 	}
@@ -870,14 +867,11 @@ func (coll *Collection) FindOneAndReplace(ctx context.Context, filter interface{
 	if replacement == nil {
 		return singleResult(nil, ErrNilDocument, reg)
 	}
-	if o.Let != nil {
-		return singleResult(nil, notSupported("let variables (FindOneAndReplaceOptions.Let)"), reg)
-	}
-	s, err := coll.updateStmt(filter, replacement, false, true, nil, o.Collation, o.Hint, o.Upsert)
+	s, err := coll.updateStmt(filter, replacement, false, true, nil, o.Collation, o.Hint, o.Upsert, coll.letOption(o.Let))
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Hint: o.Hint})
+	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
@@ -895,14 +889,11 @@ func (coll *Collection) FindOneAndUpdate(ctx context.Context, filter interface{}
 	if _, err := coll.codec.marshalFilter(filter); err != nil {
 		return singleResult(nil, err, reg)
 	}
-	if o.Let != nil {
-		return singleResult(nil, notSupported("let variables (FindOneAndUpdateOptions.Let)"), reg)
-	}
-	s, err := coll.updateStmt(filter, update, false, false, o.ArrayFilters, o.Collation, o.Hint, o.Upsert)
+	s, err := coll.updateStmt(filter, update, false, false, o.ArrayFilters, o.Collation, o.Hint, o.Upsert, coll.letOption(o.Let))
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Hint: o.Hint})
+	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
@@ -917,11 +908,13 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 	if err := coll.client.live(); err != nil {
 		return singleResult(nil, err, reg)
 	}
-	if !fam.remove && fam.st.err != nil {
-		return singleResult(nil, commandError(fam.st.err), reg)
-	}
+	// The driver refuses a hint with an unacknowledged write concern before
+	// sending anything, so this comes before the server's verdicts.
 	if fam.find.hint.Type != 0 && !coll.acknowledged() {
 		return singleResult(nil, errUnacknowledgedHint, reg)
+	}
+	if !fam.remove && fam.st.err != nil {
+		return singleResult(nil, commandError(fam.st.err), reg)
 	}
 	if err := namespaceError(coll.db.name, coll.name, true); err != nil {
 		return singleResult(nil, err, reg)

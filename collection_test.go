@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/argon-lab/argon/wal"
 	"github.com/stretchr/testify/assert"
@@ -569,8 +572,8 @@ func TestCollection_UpdateOne_Errors(t *testing.T) {
 	assert.EqualError(t, err, "update document must have at least one element")
 	_, err = coll.UpdateOne(ctx, bson.D{}, nil)
 	assert.ErrorIs(t, err, ErrNilDocument)
-	_, err = coll.UpdateOne(ctx, bson.D{}, bson.A{bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}})
-	assert.ErrorIs(t, err, ErrNotSupported)
+	_, err = coll.UpdateOne(ctx, bson.D{}, bson.A{bson.D{{Key: "a", Value: 1}}})
+	assert.EqualError(t, err, "update document must contain key beginning with '$'", "each stage is checked like an update document")
 
 	tests := []struct {
 		name   string
@@ -1063,4 +1066,67 @@ func TestCollection_MalformedBSON_NoPanic(t *testing.T) {
 	// documents and did write).
 	_, err := coll.CountDocuments(ctx, bson.D{})
 	require.NoError(t, err)
+}
+
+func TestCollection_Find_IndexedRangeAgreesWithScan(t *testing.T) {
+	ctx := context.Background()
+	plain := crudColl(t)
+	indexed := crudColl(t)
+	_, err := indexed.Indexes().CreateMany(ctx, []IndexModel{{Keys: bson.D{{Key: "a", Value: 1}}}, {Keys: bson.D{{Key: "b.c", Value: -1}, {Key: "z", Value: 1}}}})
+	require.NoError(t, err)
+	r := rand.New(rand.NewSource(7))
+	val := func() interface{} {
+		switch r.Intn(7) {
+		case 0:
+			return r.Intn(10)
+		case 1:
+			return float64(r.Intn(10)) / 2
+		case 2:
+			return []string{"a", "b", "c"}[r.Intn(3)]
+		case 3:
+			return bson.A{r.Intn(10), r.Intn(10)}
+		case 4:
+			return nil
+		case 5:
+			return primitive.NewDateTimeFromTime(time.Unix(int64(r.Intn(5)), 0))
+		}
+		return math.NaN()
+	}
+	var docs []interface{}
+	for i := 0; i < 200; i++ {
+		d := bson.D{{Key: "_id", Value: i}}
+		if r.Intn(5) > 0 {
+			d = append(d, bson.E{Key: "a", Value: val()})
+		}
+		if r.Intn(3) > 0 {
+			d = append(d, bson.E{Key: "b", Value: bson.A{bson.D{{Key: "c", Value: val()}}, bson.D{{Key: "c", Value: val()}}}})
+		}
+		docs = append(docs, d)
+	}
+	crudSeed(t, plain, docs...)
+	crudSeed(t, indexed, docs...)
+	for i := 0; i < 300; i++ {
+		path := []string{"a", "b.c", "_id"}[r.Intn(3)]
+		op := []string{"$gt", "$gte", "$lt", "$lte", "$in"}[r.Intn(5)]
+		var arg interface{} = val()
+		if op == "$in" {
+			arg = bson.A{val(), val()}
+		}
+		f := bson.D{{Key: path, Value: bson.D{{Key: op, Value: arg}}}}
+		want, werr := plain.Find(ctx, f)
+		got, gerr := indexed.Find(ctx, f)
+		require.Equal(t, werr == nil, gerr == nil, "filter %v", f)
+		if werr != nil {
+			continue
+		}
+		var w, g []bson.Raw // bytes: NaN is not equal to itself in Go
+		require.NoError(t, want.All(ctx, &w))
+		require.NoError(t, got.All(ctx, &g))
+		require.Equal(t, w, g, "filter %v", f)
+		nw, err := plain.CountDocuments(ctx, f)
+		require.NoError(t, err)
+		ng, err := indexed.CountDocuments(ctx, f)
+		require.NoError(t, err)
+		require.Equal(t, nw, ng, "filter %v", f)
+	}
 }

@@ -417,8 +417,8 @@ func (n *exprMatchNode) matchDoc(doc []byte, _ *matchDetails) (bool, error) {
 
 func (n *exprMatchNode) matchValue(bson.RawValue, *matchDetails) bool { return false }
 
-func parseExprMatch(e bson.RawValue) (node, error) {
-	expr, err := CompileExpression(e)
+func parseExprMatch(e bson.RawValue, vars *Variables) (node, error) {
+	expr, err := compileExpression(e, vars)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package materialize
 import (
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,19 +33,43 @@ type Expression interface {
 // array of expressions, or a literal. Unknown operators are errors
 // ("Unrecognized expression '$foo'", code 168).
 func CompileExpression(v bson.RawValue) (Expression, error) {
-	ps := &exprParser{vars: map[string]bool{"ROOT": true, "CURRENT": true, "REMOVE": true}}
+	return compileExpression(v, nil)
+}
+
+// compileExpression is CompileExpression with the let variables vars (nil:
+// none) in scope as $$name.
+func compileExpression(v bson.RawValue, vars *Variables) (Expression, error) {
+	ps := newExprParser(vars)
 	n, err := ps.parseOperand(v)
 	if err != nil {
 		return nil, err
 	}
-	return &compiledExpression{n: n}, nil
+	return &compiledExpression{n: n, consts: vars.values()}, nil
 }
 
-type compiledExpression struct{ n exprNode }
+// newExprParser returns a parser with the system variables and vars in
+// scope.
+func newExprParser(vars *Variables) *exprParser {
+	ps := &exprParser{vars: map[string]bool{"ROOT": true, "CURRENT": true, "REMOVE": true}}
+	for name := range vars.values() {
+		ps.vars[name] = true
+		ps.user = append(ps.user, name)
+	}
+	return ps
+}
+
+type compiledExpression struct {
+	n      exprNode
+	consts map[string]bson.RawValue // let variables, bound on every evaluation
+}
 
 func (e *compiledExpression) Eval(root bson.Raw) (bson.RawValue, error) {
 	rv := bson.RawValue{Type: bsontype.EmbeddedDocument, Value: root}
-	c := &exprContext{vars: map[string]bson.RawValue{"ROOT": rv, "CURRENT": rv}}
+	c := &exprContext{vars: make(map[string]bson.RawValue, 2+len(e.consts))}
+	c.vars["ROOT"], c.vars["CURRENT"] = rv, rv
+	for name, v := range e.consts {
+		c.vars[name] = v // a let variable named CURRENT rebinds "$field" paths, as on the server
+	}
 	return e.n.eval(c)
 }
 
@@ -62,6 +87,11 @@ type exprNode interface {
 type exprParser struct {
 	vars  map[string]bool
 	depth int
+	// user lists the let variables in scope; readsDoc records a reference
+	// to the document ($field, $$ROOT, $$CURRENT unless let rebinds it),
+	// which let expressions may not make.
+	user     []string
+	readsDoc bool
 }
 
 // ---- leaves ----------------------------------------------------------------
@@ -220,6 +250,9 @@ func (ps *exprParser) parseFieldPath(s string) (exprNode, error) {
 		if !ps.vars[name] {
 			return nil, errLocation(17276, "Use of undefined variable: %s", name)
 		}
+		if name == "ROOT" || (name == "CURRENT" && !slices.Contains(ps.user, "CURRENT")) {
+			ps.readsDoc = true
+		}
 		var parts []string
 		if strings.Contains(rest, ".") {
 			var err error
@@ -235,6 +268,9 @@ func (ps *exprParser) parseFieldPath(s string) (exprNode, error) {
 	parts, err := validateFieldPathParts(s[1:], s)
 	if err != nil {
 		return nil, err
+	}
+	if !slices.Contains(ps.user, "CURRENT") {
+		ps.readsDoc = true
 	}
 	return &fieldPathExpr{variable: "CURRENT", parts: parts}, nil
 }
@@ -389,6 +425,10 @@ func exprOperatorParser(name string) exprOperatorFn {
 		return parseExprType
 	case "$arrayElemAt":
 		return parseExprArrayElemAt
+	case "$getField":
+		return parseExprGetField
+	case "$setField", "$unsetField":
+		return parseExprSetField
 	}
 	return nil
 }

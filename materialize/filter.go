@@ -13,8 +13,9 @@ import (
 // Filter is a compiled MongoDB query filter. A Filter is immutable once
 // CompileFilter returns it and is safe for concurrent use.
 type Filter struct {
-	root node
-	eq   map[string]bson.RawValue
+	root  node
+	eq    map[string]bson.RawValue
+	conds map[string][]indexCond // ranges and $in an index may answer (index_range.go)
 }
 
 // maxFilterDepth bounds the nesting of a filter so hostile input cannot
@@ -26,19 +27,26 @@ const maxFilterDepth = 200
 // errors ("unknown operator: $foo", code 2), never ignored. A nil or empty
 // filter matches every document.
 func CompileFilter(filter bson.Raw) (*Filter, error) {
+	return compileFilter(filter, nil)
+}
+
+// compileFilter compiles filter with the let variables vars (nil: none) in
+// scope of its $expr.
+func compileFilter(filter bson.Raw, vars *Variables) (*Filter, error) {
 	if len(filter) == 0 {
 		return &Filter{root: &andNode{}, eq: map[string]bson.RawValue{}}, nil
 	}
 	if err := validateDocument(filter); err != nil {
 		return nil, newError(codeInvalidBSON, "invalid filter document: %v", err)
 	}
-	p := &parser{}
+	p := &parser{vars: vars}
 	root, err := p.parseDoc(filter, levelPredicateTop)
 	if err != nil {
 		return nil, err
 	}
-	f := &Filter{root: root, eq: map[string]bson.RawValue{}}
+	f := &Filter{root: root, eq: map[string]bson.RawValue{}, conds: map[string][]indexCond{}}
 	collectEqualities(filter, f.eq)
+	collectIndexConds(filter, f.conds)
 	return f, nil
 }
 
@@ -206,6 +214,7 @@ const (
 // parser carries state through one compilation.
 type parser struct {
 	depth int
+	vars  *Variables // let variables, read by $expr
 }
 
 func (p *parser) enter() error {

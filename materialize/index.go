@@ -26,10 +26,13 @@ import (
 //     not partial and whose path has no positional component ("a.0") is
 //     answered by that index's tree, for values other than null,
 //     undefined, arrays and regexes (whose matching is not plain equality);
+//   - otherwise $in, then one bound of a range ($gt, $gte, $lt, $lte), on
+//     _id or on the first field of such an index (index_range.go);
 //   - unique indexes are checked through their trees on every insert,
-//     update, replace and upsert.
-// Everything else (ranges, $in, $or, sorts) scans the collection in natural
-// order; results are the same, only slower.
+//     update, replace and upsert;
+//   - TTL indexes find the documents they expire (ttl.go).
+// Everything else ($or, $ne, $nin, $exists, regexes, sorts) scans the
+// collection in natural order; results are the same, only slower.
 
 // IDIndexName is the name of the index every collection has on _id.
 const IDIndexName = "_id_"
@@ -75,8 +78,9 @@ type IndexDef struct {
 	Sparse bool
 	// PartialFilterExpression is the raw partial filter, nil if none.
 	PartialFilterExpression bson.Raw
-	// ExpireAfterSeconds is the TTL option, nil if none. It is stored and
-	// listed; argon does not expire documents yet.
+	// ExpireAfterSeconds is the TTL option, nil if none. Documents expire
+	// through Collection.ExpiredDocuments, which the client's TTL monitor
+	// deletes.
 	ExpireAfterSeconds *int64
 	// Spec is the whole specification as stored and listed:
 	// {v: 2, key: ..., name: ..., options...}.
@@ -802,55 +806,46 @@ func (c *Collection) IndexDefs() []*IndexDef {
 }
 
 // Candidates returns, in natural order, the documents that can match f when
-// an index can narrow the search: an equality on _id, or on the first field
-// of a secondary index (see the top of this file). ok is false when no
-// index applies and the caller must scan. Every document matching f is
-// among the candidates; callers still match each one.
+// an index can narrow the search: an equality, a $in or a range on _id or
+// on the first field of a secondary index (see the top of this file). ok is
+// false when no index applies and the caller must scan. Every document
+// matching f is among the candidates; callers still match each one.
 func (c *Collection) Candidates(f *Filter) (docs []bson.Raw, ok bool) {
-	eq := f.eq
-	if len(eq) == 0 {
+	if f == nil {
 		return nil, false
 	}
-	if id, has := eq["_id"]; has && indexableEquality(id) {
+	if id, has := f.eq["_id"]; has && indexableEquality(id) {
 		if d, found := c.Get(id); found {
 			return []bson.Raw{d}, true
 		}
 		return nil, true
 	}
+	var usable []*secIndex
 	for _, s := range c.sec {
-		if s.def.partial != nil {
-			continue
+		if s.def.partial != nil || slices.ContainsFunc(s.def.fields[0].parts, isAllDigits) {
+			continue // partial: not every document; positional components: keys follow other rules
 		}
-		v, has := eq[s.def.fields[0].path]
+		usable = append(usable, s)
+	}
+	for _, s := range usable {
+		v, has := f.eq[s.def.fields[0].path]
 		if !has || !indexableEquality(v) {
 			continue
 		}
-		if slices.ContainsFunc(s.def.fields[0].parts, isAllDigits) {
-			continue // positional components: keys follow other rules
-		}
 		var found []*Doc
-		seen := map[*Doc]bool{}
 		s.prefix([]bson.RawValue{v}, func(e ixEntry) bool {
-			if !seen[e.doc] {
-				seen[e.doc] = true
-				found = append(found, e.doc)
-			}
+			found = append(found, e.doc)
 			return true
 		})
-		slices.SortFunc(found, func(a, b *Doc) int {
-			switch {
-			case a.seq < b.seq:
-				return -1
-			case a.seq > b.seq:
-				return 1
-			}
-			return 0
-		})
-		docs = make([]bson.Raw, len(found))
-		for i, d := range found {
-			docs[i] = d.Raw
+		return naturalOrder(found), true
+	}
+	if cond, has := pickCond(f.conds["_id"]); has {
+		return naturalOrder(c.idCandidates(cond)), true
+	}
+	for _, s := range usable {
+		if cond, has := pickCond(f.conds[s.def.fields[0].path]); has {
+			return naturalOrder(s.condCandidates(cond)), true
 		}
-		return docs, true
 	}
 	return nil, false
 }

@@ -146,7 +146,7 @@ func (p *parser) parsePathless(key string, e bson.RawValue, level parseLevel) (n
 		if level == levelUserSubDocument {
 			return nil, errBadValue("$expr can only be applied to the top-level document")
 		}
-		return parseExprMatch(e)
+		return parseExprMatch(e, p.vars)
 	case "$where":
 		if level == levelUserSubDocument {
 			return nil, errBadValue("$where can only be applied to the top-level document")

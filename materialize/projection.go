@@ -72,6 +72,7 @@ type projParse struct {
 	posName                string
 	root                   *projNode
 	fieldPosts             map[*projField]projPost
+	opts                   projOptions
 }
 
 const (
@@ -84,7 +85,32 @@ const (
 // inclusion projection", 31253, 31249/31250 path collisions, ...). $meta is
 // not supported.
 func CompileProjection(proj bson.Raw) (*Projection, error) {
-	if len(proj) == 0 {
+	return compileProjection(proj, projOptions{})
+}
+
+// CompileProjectionWithVars is CompileProjection for a find with a let
+// option: computed fields may read its variables as $$name (see
+// ParseVariables, whose errors come first).
+func CompileProjectionWithVars(proj bson.Raw, let bson.Raw) (*Projection, error) {
+	vars, err := ParseVariables(let)
+	if err != nil {
+		return nil, err
+	}
+	return compileProjection(proj, projOptions{vars: vars})
+}
+
+// projOptions select the flavour of projection compileProjection parses.
+type projOptions struct {
+	// agg: an aggregation $project (as in pipeline-style updates), which
+	// must name a field and has no find-only operators (positional, find
+	// $slice, $elemMatch).
+	agg bool
+	// vars: the let variables computed fields may read.
+	vars *Variables
+}
+
+func compileProjection(proj bson.Raw, opts projOptions) (*Projection, error) {
+	if len(proj) == 0 && !opts.agg {
 		return &Projection{identity: true}, nil
 	}
 	if err := dnValidateDoc(proj, 0); err != nil {
@@ -93,9 +119,12 @@ func CompileProjection(proj bson.Raw) (*Projection, error) {
 	spec := dnFromValue(bsontype.EmbeddedDocument, proj)
 	spec.expand()
 	if len(spec.kids) == 0 {
+		if opts.agg {
+			return nil, errLocation(51272, "projection specification must have at least one field")
+		}
 		return &Projection{identity: true}, nil
 	}
-	ps := &projParse{root: newProjNode()}
+	ps := &projParse{root: newProjNode(), opts: opts}
 	for _, k := range spec.kids {
 		if k.name == "_id" || strings.HasPrefix(k.name, "_id.") {
 			ps.idSpecified = true
@@ -276,6 +305,9 @@ func projFirstPositional(s string) (int, int, bool) {
 
 func (ps *projParse) parseElement(name string, v *dnode, fullPathToParent []string, parent *projNode) error {
 	posBegin, posEnd, positional := projFirstPositional(name)
+	if positional && ps.opts.agg {
+		return errLocation(31324, "Cannot use positional projection in aggregation projection")
+	}
 	switch {
 	case v.t == bsontype.EmbeddedDocument:
 		if positional {
@@ -392,7 +424,7 @@ func (ps *projParse) parseExclusion(name string, parent *projNode) error {
 }
 
 func (ps *projParse) parseLiteral(name string, v *dnode, parent *projNode) error {
-	expr, err := CompileExpression(v.value())
+	expr, err := compileExpression(v.value(), ps.opts.vars)
 	if err != nil {
 		return err
 	}
@@ -464,7 +496,16 @@ func (ps *projParse) fieldAt(parent *projNode, parts []string) *projField {
 func (ps *projParse) parseSubObjectAsExpression(name string, parts []string, obj *dnode, parent *projNode) (bool, error) {
 	op := obj.kids[0].name
 	arg := obj.kids[0].n
-	switch op {
+	findOp := op
+	if ps.opts.agg {
+		switch op {
+		case "$elemMatch":
+			return true, newError(codeInvalidPipelineOperator, "Cannot use $elemMatch in this context")
+		case "$slice":
+			findOp = "" // the aggregation $slice expression, not find's
+		}
+	}
+	switch findOp {
 	case "$slice":
 		f, findErr := ps.parseFindSlice(arg)
 		if findErr == nil {
@@ -475,7 +516,7 @@ func (ps *projParse) parseSubObjectAsExpression(name string, parts []string, obj
 			return true, nil
 		}
 		// Not the find() form: maybe the aggregation $slice expression.
-		if _, exprErr := CompileExpression(obj.value()); exprErr != nil {
+		if _, exprErr := compileExpression(obj.value(), ps.opts.vars); exprErr != nil {
 			code := int32(codeFailedToParse)
 			reason := exprErr.Error()
 			var e *Error
@@ -515,7 +556,7 @@ func (ps *projParse) parseSubObjectAsExpression(name string, parts []string, obj
 		return true, errNotSupported("the $meta projection")
 	}
 	// An aggregation expression makes the projection an inclusion.
-	expr, err := CompileExpression(obj.value())
+	expr, err := compileExpression(obj.value(), ps.opts.vars)
 	if err != nil {
 		var e *Error
 		if errAs(err, &e) && e.Code == codeInvalidPipelineOperator {

@@ -26,6 +26,10 @@ type UpdateOptions struct {
 	// ArrayFilters are the filters the $[<identifier>] path components refer
 	// to, one document per identifier (nil: none).
 	ArrayFilters []bson.Raw
+	// Let is the command's let document: the variables the stages of a
+	// pipeline-style update read as $$name (see CompileUpdatePipeline and
+	// ParseVariables). Operator and replacement updates ignore it.
+	Let bson.Raw
 }
 
 // ApplyContext is what an update needs from the statement applying it. It is
@@ -51,6 +55,7 @@ type Update struct {
 	root        *updNode
 	positional  bool
 	filters     map[string]*Filter
+	pipeline    *updPipeline // a pipeline-style update (update_pipeline.go)
 }
 
 // IsReplacement reports whether the update is a replacement document (its
@@ -492,6 +497,9 @@ func (u *Update) Apply(doc bson.Raw, ctx ApplyContext) (bson.Raw, bool, error) {
 	if u.replacement != nil {
 		return u.applyReplacementUpdate(doc, ctx)
 	}
+	if u.pipeline != nil {
+		return u.applyPipeline(doc, ctx)
+	}
 	root, err := dnParseDoc(doc)
 	if err != nil {
 		return nil, false, err
@@ -646,6 +654,12 @@ func ApplyReplacement(old bson.Raw, repl bson.Raw) (bson.Raw, error) {
 }
 
 func updReplace(root, r *dnode, old, repl []byte) (bson.Raw, error) {
+	return updReplaceDoc(root, r, old, repl, false)
+}
+
+// updReplaceDoc is ObjectReplaceExecutor::applyReplacementUpdate; a
+// pipeline-style update allows top-level '$'-prefixed fields.
+func updReplaceDoc(root, r *dnode, old, repl []byte, allowTopLevelDollar bool) (bson.Raw, error) {
 	if bytes.Equal(old, repl) {
 		return bson.Raw(old), nil
 	}
@@ -678,6 +692,9 @@ func updReplace(root, r *dnode, old, repl []byte) (bson.Raw, error) {
 			if err := updCheckIDForStorage(k.n); err != nil {
 				return nil, err
 			}
+		}
+		if allowTopLevelDollar {
+			continue
 		}
 		if err := updCheckTopLevelDollar(out, i); err != nil {
 			return nil, err
