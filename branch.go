@@ -9,6 +9,7 @@ import (
 
 	"github.com/argon-lab/argon/materialize"
 	"github.com/argon-lab/argon/wal"
+	"github.com/tidwall/btree"
 	"go.mongodb.org/mongo-driver/bson"
 )
 
@@ -56,36 +57,49 @@ type branchState struct {
 // catalog is the set of branches of a project at one LSN. It is immutable:
 // apply returns a new catalog.
 type catalog struct {
-	byID   map[string]*branchState
-	byName map[string]string // live name → id
+	byID   *btree.Map[string, *branchState]
+	byName *btree.Map[string, string] // live name → id
 }
 
 func newCatalog() *catalog {
 	empty := materialize.NewState()
 	main := &branchState{id: mainBranchID, name: mainBranchName, fork: empty, head: empty}
-	return &catalog{
-		byID:   map[string]*branchState{mainBranchID: main},
-		byName: map[string]string{mainBranchName: mainBranchID},
-	}
+	c := &catalog{byID: new(btree.Map[string, *branchState]), byName: new(btree.Map[string, string])}
+	c.byID.Set(mainBranchID, main)
+	c.byName.Set(mainBranchName, mainBranchID)
+	return c
 }
 
 func (c *catalog) resolve(name string) (*branchState, error) {
-	id, ok := c.byName[name]
+	id, ok := c.byName.Get(name)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrBranchNotFound, name)
 	}
-	return c.byID[id], nil
+	return c.get(id), nil
 }
 
+// get returns the branch with the id (live or deleted), or nil.
+func (c *catalog) get(id string) *branchState {
+	b, _ := c.byID.Get(id)
+	return b
+}
+
+// idOf returns the id of the live branch name ("" if none).
+func (c *catalog) idOf(name string) string {
+	id, _ := c.byName.Get(name)
+	return id
+}
+
+// taken reports whether a live branch has the name.
+func (c *catalog) taken(name string) bool {
+	_, ok := c.byName.Get(name)
+	return ok
+}
+
+// clone is O(1): the maps are persistent, and the copy's writes leave the
+// original untouched.
 func (c *catalog) clone() *catalog {
-	n := &catalog{byID: make(map[string]*branchState, len(c.byID)+1), byName: make(map[string]string, len(c.byName)+1)}
-	for k, v := range c.byID {
-		n.byID[k] = v
-	}
-	for k, v := range c.byName {
-		n.byName[k] = v
-	}
-	return n
+	return &catalog{byID: c.byID.Copy(), byName: c.byName.Copy()}
 }
 
 // Fields of a branch event's description (Op.Doc). Part of the format.
@@ -112,34 +126,34 @@ func (c *catalog) apply(rec *wal.Record, stateAt func(id string, at wal.LSN) (*m
 			kind, _ := op.Doc.Lookup(bfKind).StringValueOK()
 			if op.Kind == wal.OpUpdateBranch && kind == "rename" {
 				from, _ := op.Doc.Lookup(bfFrom).StringValueOK()
-				b := next.byID[id]
-				if b == nil || next.byName[from] != id {
+				b := next.get(id)
+				if b == nil || next.idOf(from) != id {
 					return fail("no live branch %q with id %q", from, id)
 				}
-				if _, taken := next.byName[op.Name]; taken {
+				if next.taken(op.Name) {
 					return fail("name taken")
 				}
 				nb := *b
 				nb.name = op.Name
-				next.byID[id] = &nb
-				delete(next.byName, from)
-				next.byName[op.Name] = id
+				next.byID.Set(id, &nb)
+				next.byName.Delete(from)
+				next.byName.Set(op.Name, id)
 				continue
 			}
 			parent, _ := op.Doc.Lookup(bfParent).StringValueOK()
 			base, _ := op.Doc.Lookup(bfBase).Int64OK()
-			if id == "" || next.byID[id] != nil || next.byID[parent] == nil || base < 0 || wal.LSN(base) >= rec.LSN {
+			if id == "" || next.get(id) != nil || next.get(parent) == nil || base < 0 || wal.LSN(base) >= rec.LSN {
 				return fail("bad description %s", op.Doc)
 			}
 			nb := &branchState{id: id, name: op.Name, parent: parent, base: wal.LSN(base), created: rec.LSN, createdAt: rec.Time}
 			if op.Kind == wal.OpCreateBranch {
-				if _, taken := next.byName[op.Name]; taken {
+				if next.taken(op.Name) {
 					return fail("name taken")
 				}
 			} else {
 				// A reset: the name moves to a new branch whose parent is the
 				// old one, which stays reachable.
-				if next.byName[op.Name] != parent {
+				if next.idOf(op.Name) != parent {
 					return fail("reset of %q does not start from its current id", op.Name)
 				}
 				nb.pred = parent
@@ -149,17 +163,17 @@ func (c *catalog) apply(rec *wal.Record, stateAt func(id string, at wal.LSN) (*m
 				return nil, err
 			}
 			nb.fork, nb.head = st, st
-			next.byID[id] = nb
-			next.byName[op.Name] = id
+			next.byID.Set(id, nb)
+			next.byName.Set(op.Name, id)
 		case wal.OpDeleteBranch:
-			b := next.byID[id]
-			if b == nil || next.byName[op.Name] != id || id == mainBranchID {
+			b := next.get(id)
+			if b == nil || next.idOf(op.Name) != id || id == mainBranchID {
 				return fail("no deletable live branch with id %q", id)
 			}
 			nb := *b
 			nb.deleted, nb.deletedAt = true, rec.Time
-			next.byID[id] = &nb
-			delete(next.byName, op.Name)
+			next.byID.Set(id, &nb)
+			next.byName.Delete(op.Name)
 		default:
 			return fail("not a branch operation")
 		}
@@ -282,7 +296,7 @@ func (c *Client) CreateBranch(ctx context.Context, name string, opts ...*BranchO
 		}
 	}
 	rec, err := c.commitCatalog(ctx, func(cat *catalog, lsn wal.LSN) (wal.Op, error) {
-		if _, taken := cat.byName[name]; taken {
+		if cat.taken(name) {
 			return wal.Op{}, stateErr(fmt.Errorf("%w: %q", ErrBranchExists, name))
 		}
 		parent, err := cat.resolve(from)
@@ -330,7 +344,7 @@ func branchID(lsn wal.LSN) string { return fmt.Sprintf("b%d", lsn) }
 func (e *engine) branchInfo(ctx context.Context, id string) (BranchInfo, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	b := e.cat.byID[id]
+	b := e.cat.get(id)
 	if b == nil {
 		return BranchInfo{}, fmt.Errorf("%w: id %q", ErrBranchNotFound, id)
 	}
@@ -347,10 +361,11 @@ func (c *Client) ListBranches(ctx context.Context) ([]BranchInfo, error) {
 	}
 	c.eng.mu.RLock()
 	defer c.eng.mu.RUnlock()
-	out := make([]BranchInfo, 0, len(c.eng.cat.byName))
-	for _, id := range c.eng.cat.byName {
-		out = append(out, c.eng.cat.byID[id].info())
-	}
+	out := make([]BranchInfo, 0, c.eng.cat.byName.Len())
+	c.eng.cat.byName.Scan(func(_, id string) bool {
+		out = append(out, c.eng.cat.get(id).info())
+		return true
+	})
 	slices.SortFunc(out, func(a, b BranchInfo) int {
 		switch {
 		case a.Name < b.Name:
@@ -439,7 +454,7 @@ func (c *Client) RenameBranch(ctx context.Context, from, to string) error {
 		if err != nil {
 			return wal.Op{}, stateErr(err)
 		}
-		if _, taken := cat.byName[to]; taken {
+		if cat.taken(to) {
 			return wal.Op{}, stateErr(fmt.Errorf("%w: %q", ErrBranchExists, to))
 		}
 		doc, err := bson.Marshal(bson.D{{Key: bfID, Value: b.id}, {Key: bfKind, Value: "rename"}, {Key: bfFrom, Value: from}})

@@ -82,7 +82,7 @@ func (e *engine) apply(rec wal.Record) {
 		e.cat = next
 		return
 	}
-	b := e.cat.byID[rec.Branch]
+	b := e.cat.get(rec.Branch)
 	if b == nil {
 		e.applyErr = fmt.Errorf("%w: lsn %d writes to unknown branch id %q", materialize.ErrReplay, rec.LSN, rec.Branch)
 		return
@@ -233,7 +233,7 @@ func (e *engine) replay(ctx context.Context, st *materialize.State, lsns []wal.L
 // and the LSNs of id's records to replay on top of it.
 func (e *engine) stateAtPlanLocked(id string, at wal.LSN) (*materialize.State, []wal.LSN, error) {
 	for {
-		b := e.cat.byID[id]
+		b := e.cat.get(id)
 		if b == nil {
 			return nil, nil, fmt.Errorf("%w: id %q", ErrBranchNotFound, id)
 		}
@@ -272,7 +272,7 @@ func (e *engine) stateFor(id string, pending []wal.Record) (*materialize.State, 
 		e.mu.RUnlock()
 		return nil, e.applyErr
 	}
-	b := e.cat.byID[id]
+	b := e.cat.get(id)
 	e.mu.RUnlock()
 	if b == nil {
 		return nil, fmt.Errorf("%w: id %q", ErrBranchNotFound, id)

@@ -122,7 +122,7 @@ func (e *engine) visibleLSNs(name string, upto wal.LSN, limit int) ([]wal.LSN, e
 			break
 		}
 		upto = min(upto, b.base)
-		b = e.cat.byID[b.parent]
+		b = e.cat.get(b.parent)
 	}
 	return out, nil
 }

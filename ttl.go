@@ -132,14 +132,15 @@ func (e *engine) expire(ctx context.Context, now time.Time) (int64, error) {
 	}
 	var targets []target
 	e.mu.RLock()
-	for name, id := range e.cat.byName {
-		st := e.cat.byID[id].head
+	e.cat.byName.Scan(func(name, id string) bool {
+		st := e.cat.get(id).head
 		for _, ns := range st.Namespaces() {
 			if st.Collection(ns).HasTTLIndex() {
 				targets = append(targets, target{name, ns})
 			}
 		}
-	}
+		return true
+	})
 	e.mu.RUnlock()
 	slices.SortFunc(targets, func(a, b target) int {
 		if c := cmpStrings(a.branch, b.branch); c != 0 {
