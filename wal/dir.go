@@ -20,18 +20,18 @@
 //	segment header (16 bytes)
 //	+-------------+-------------+-----------------+
 //	| magic   u32 | version u32 | first LSN   u64 |
-//	| "AWAL"      | 1           | = file name     |
+//	| "AWAL"      | 2           | = file name     |
 //	+-------------+-------------+-----------------+
 //	followed by zero or more frames, back to back:
 //
-//	frame (20-byte header + payload)
-//	 0            4            8                 16          20
-//	+------------+------------+-----------------+-----------+-------------------+
-//	| magic  u32 | length u32 | lsn         u64 | crc   u32 | payload           |
-//	| 0xE4A1F7C3 | payload    | record's LSN    | crc32c    | length bytes:     |
-//	|            | bytes      |                 | (*)       | Record.Encode()   |
-//	+------------+------------+-----------------+-----------+-------------------+
-//	(*) CRC-32C (Castagnoli) over bytes 4..16 (length, lsn) followed by the payload.
+//	frame (28-byte header + payload)
+//	 0            4            8                 16                24          28
+//	+------------+------------+-----------------+-----------------+-----------+------------------+
+//	| magic  u32 | length u32 | lsn         u64 | batch       u64 | crc   u32 | payload          |
+//	| 0xE4A1F7C3 | of payload | record's LSN    | first LSN of    | crc32c    | Record.Encode()  |
+//	|            |            |                 | its Append      | (*)       |                  |
+//	+------------+------------+-----------------+-----------------+-----------+------------------+
+//	(*) CRC-32C (Castagnoli) over bytes 4..24 (length, lsn, batch) followed by the payload.
 //
 // The frames of a segment carry consecutive LSNs starting at the header's
 // first LSN, and the first LSN of a segment is one past the last LSN of the
@@ -42,11 +42,14 @@
 // Append writes every frame of a batch with one write, then calls fdatasync
 // once (unless DirOptions.NoSync). Creating a project directory or a segment
 // also fsyncs the directory that holds it. A crash can therefore leave, at
-// the end of the last segment, an incomplete or garbled frame: recovery in
-// OpenDir truncates it away (torn tail). Any other damage — a bad frame in a
-// segment other than the last, a bad frame followed by a valid one (found by
-// scanning forward byte by byte for the frame magic and checking the CRC, so
-// a damaged length field is still detected), LSNs that are not consecutive —
+// the end of the last segment, an incomplete or garbled frame, and since
+// the disk may persist an unsynced write's pages in any order, valid frames
+// after a bad one, all of the bad frame's batch: recovery in OpenDir
+// truncates the torn batch away (torn tail; none of it was acknowledged).
+// Any other damage — a bad frame in a segment other than the last, a bad
+// frame followed by a valid frame of another batch (found by scanning
+// forward byte by byte for the frame magic and checking the CRC, so a
+// damaged length field is still detected), LSNs that are not consecutive —
 // makes OpenDir fail with an error wrapping ErrCorrupt that names the file
 // and the offset. Nothing is ever skipped silently.
 
@@ -79,13 +82,13 @@ const (
 	segmentNameDigits = 20
 
 	segmentMagic      uint32 = 0x4C415741 // "AWAL" as the file's first 4 bytes
-	segmentVersion    uint32 = 1
+	segmentVersion    uint32 = 2
 	segmentHeaderSize        = 16 // magic u32, version u32, first LSN u64
 
 	frameMagic      uint32 = 0xE4A1F7C3
-	frameHeaderSize        = 20 // magic u32, length u32, lsn u64, crc u32
-	frameCRCStart          = 4  // the CRC covers header bytes [4:16) ...
-	frameCRCEnd            = 16 // ... and then the payload
+	frameHeaderSize        = 28 // magic u32, length u32, lsn u64, batch u64, crc u32
+	frameCRCStart          = 4  // the CRC covers header bytes [4:24) ...
+	frameCRCEnd            = 24 // ... and then the payload
 	minFramePayload        = 5  // the smallest BSON document
 	maxFramePayload        = MaxRecordSize
 )
@@ -416,7 +419,15 @@ func (s *DirStore) loadSegment(path string, first LSN, last bool) (seg *dirSegme
 				return nil, nil, corruptf(path, off, "%v (in a segment that is not the last)", ferr)
 			}
 			if v := findValidFrame(data, off+1); v >= 0 {
-				return nil, nil, corruptf(path, off, "%v, but a valid frame follows at offset %d", ferr, v)
+				// Valid frames after a bad one are a torn tail only if they
+				// all belong to the bad frame's batch: the disk may persist
+				// the pages of an unsynced write in any order. A frame of a
+				// later batch proves the bad one was synced: corruption.
+				cut, keep, ok := tornBatchStart(data, v, off, next, seg.offs, first)
+				if !ok {
+					return nil, nil, corruptf(path, off, "%v, but a valid frame of another batch follows at offset %d", ferr, v)
+				}
+				off, seg.offs = cut, seg.offs[:keep]
 			}
 			// Torn tail: the end of the log.
 			if err := f.Truncate(off); err != nil {
@@ -484,31 +495,60 @@ func writeSegmentHeader(f *os.File, first LSN, sync bool) error {
 // parseFrame checks the frame at data[off:] and returns its total length and
 // LSN. It does not decode the payload.
 func parseFrame(data []byte, off int64) (n int64, lsn LSN, err error) {
+	n, lsn, _, err = parseFrameBatch(data, off)
+	return n, lsn, err
+}
+
+// parseFrameBatch is parseFrame that also returns the first LSN of the
+// frame's batch (the records one Append wrote with one fdatasync).
+func parseFrameBatch(data []byte, off int64) (n int64, lsn, batch LSN, err error) {
 	rest := int64(len(data)) - off
 	if rest < frameHeaderSize {
-		return 0, 0, fmt.Errorf("incomplete frame header (%d bytes)", rest)
+		return 0, 0, 0, fmt.Errorf("incomplete frame header (%d bytes)", rest)
 	}
 	h := data[off : off+frameHeaderSize]
 	if m := binary.LittleEndian.Uint32(h[0:]); m != frameMagic {
-		return 0, 0, fmt.Errorf("bad frame magic %#08x", m)
+		return 0, 0, 0, fmt.Errorf("bad frame magic %#08x", m)
 	}
 	length := int64(binary.LittleEndian.Uint32(h[4:]))
 	if length < minFramePayload || length > maxFramePayload {
-		return 0, 0, fmt.Errorf("bad frame length %d", length)
+		return 0, 0, 0, fmt.Errorf("bad frame length %d", length)
 	}
 	if rest < frameHeaderSize+length {
-		return 0, 0, fmt.Errorf("incomplete frame: length %d but %d bytes left", length, rest-frameHeaderSize)
+		return 0, 0, 0, fmt.Errorf("incomplete frame: length %d but %d bytes left", length, rest-frameHeaderSize)
 	}
 	payload := data[off+frameHeaderSize : off+frameHeaderSize+length]
-	if got, want := frameCRC(h, payload), binary.LittleEndian.Uint32(h[16:]); got != want {
-		return 0, 0, fmt.Errorf("frame checksum mismatch (stored %#08x, computed %#08x)", want, got)
+	if got, want := frameCRC(h, payload), binary.LittleEndian.Uint32(h[24:]); got != want {
+		return 0, 0, 0, fmt.Errorf("frame checksum mismatch (stored %#08x, computed %#08x)", want, got)
 	}
-	return frameHeaderSize + length, LSN(binary.LittleEndian.Uint64(h[8:])), nil
+	return frameHeaderSize + length, LSN(binary.LittleEndian.Uint64(h[8:])), LSN(binary.LittleEndian.Uint64(h[16:])), nil
 }
 
 func frameCRC(header, payload []byte) uint32 {
 	c := crc32.Update(0, castagnoli, header[frameCRCStart:frameCRCEnd])
 	return crc32.Update(c, castagnoli, payload)
+}
+
+// tornBatchStart decides whether the valid frames from offset v on, after
+// a bad frame at badOff that should have held LSN next, are the rest of one
+// torn batch: they all carry the same batch, which began at or before next
+// in this segment. If so it returns where the batch begins (the cut) and
+// how many frame offsets of offs stay.
+func tornBatchStart(data []byte, v, badOff int64, next LSN, offs []int64, first LSN) (cut int64, keep int, ok bool) {
+	_, _, batch, err := parseFrameBatch(data, v)
+	if err != nil || batch > next || batch < first {
+		return 0, 0, false
+	}
+	for at := v; at >= 0; at = findValidFrame(data, at+1) {
+		if _, _, b, err := parseFrameBatch(data, at); err != nil || b != batch {
+			return 0, 0, false
+		}
+	}
+	keep = int(batch - first)
+	if batch == next {
+		return badOff, keep, true
+	}
+	return offs[keep], keep, true
 }
 
 // findValidFrame returns the offset of the first valid frame at or after
@@ -531,8 +571,9 @@ func findValidFrame(data []byte, from int64) int64 {
 	return -1
 }
 
-// appendFrame appends the frame of r to buf.
-func appendFrame(buf []byte, r *Record) ([]byte, error) {
+// appendFrame appends the frame of r, written in the batch whose first
+// record has LSN batch, to buf.
+func appendFrame(buf []byte, r *Record, batch LSN) ([]byte, error) {
 	start := len(buf)
 	buf = append(buf, make([]byte, frameHeaderSize)...)
 	buf = r.appendEncoded(buf, nil)
@@ -544,7 +585,8 @@ func appendFrame(buf []byte, r *Record) ([]byte, error) {
 	binary.LittleEndian.PutUint32(h[0:], frameMagic)
 	binary.LittleEndian.PutUint32(h[4:], uint32(length))
 	binary.LittleEndian.PutUint64(h[8:], uint64(r.LSN))
-	binary.LittleEndian.PutUint32(h[16:], frameCRC(h, buf[start+frameHeaderSize:]))
+	binary.LittleEndian.PutUint64(h[16:], uint64(batch))
+	binary.LittleEndian.PutUint32(h[24:], frameCRC(h, buf[start+frameHeaderSize:]))
 	return buf, nil
 }
 
@@ -597,7 +639,7 @@ func (s *DirStore) Append(ctx context.Context, project string, recs []Record) (i
 	ends := make([]int64, len(recs)) // end of each frame within buf
 	for i := range recs {
 		var err error
-		if buf, err = appendFrame(buf, &recs[i]); err != nil {
+		if buf, err = appendFrame(buf, &recs[i], recs[0].LSN); err != nil {
 			return 0, err
 		}
 		ends[i] = int64(len(buf))

@@ -20,7 +20,7 @@ type dirFuzzLog struct {
 
 func newDirFuzzLog(f *testing.F) *dirFuzzLog {
 	dir := f.TempDir()
-	s, err := OpenDir(context.Background(), dir, &DirOptions{SegmentSize: 700, NoSync: true})
+	s, err := OpenDir(context.Background(), dir, &DirOptions{SegmentSize: 760, NoSync: true})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func (l *dirFuzzLog) lsnAt(seg int, off int64) LSN {
 // records before minKept, and appending then continues.
 func (l *dirFuzzLog) checkRecovered(t *testing.T, dir string, minKept LSN) {
 	ctx := context.Background()
-	s, err := OpenDir(ctx, dir, &DirOptions{SegmentSize: 700, NoSync: true})
+	s, err := OpenDir(ctx, dir, &DirOptions{SegmentSize: 760, NoSync: true})
 	if err != nil {
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("OpenDir: %v, want an error wrapping ErrCorrupt", err)
@@ -168,7 +168,7 @@ func FuzzDirRecoveryRaw(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, last []byte) {
 		dir := l.write(t, [][]byte{l.segs[0], last})
-		s, err := OpenDir(context.Background(), dir, &DirOptions{SegmentSize: 700, NoSync: true})
+		s, err := OpenDir(context.Background(), dir, &DirOptions{SegmentSize: 760, NoSync: true})
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("OpenDir: %v, want an error wrapping ErrCorrupt", err)

@@ -582,7 +582,7 @@ func TestDirStore_Open_Corrupt(t *testing.T) {
 			// A valid frame, CRC and all, with the wrong LSN.
 			files := dirSegmentFiles(t, dir, "p")
 			offs, data := dirFrameOffsets(t, files[2])
-			buf, err := appendFrame(nil, dirPtr(dirRec(t, 99, 20)))
+			buf, err := appendFrame(nil, dirPtr(dirRec(t, 99, 20)), 99)
 			require.NoError(t, err)
 			data = append(data[:offs[1]], buf...)
 			require.NoError(t, os.WriteFile(files[2], data, 0o644))
@@ -600,9 +600,14 @@ func TestDirStore_Open_Corrupt(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s := openDirT(t, dir, &DirOptions{SegmentSize: 250})
-			recs := dirRecs(t, 1, 12, 20) // 4 frames of ~60 bytes per segment
-			dirAppendAll(t, s, "p", recs, 4)
+			recs := dirRecs(t, 1, 12, 20)
+			// Four frames per segment, each its own batch, so damage inside
+			// a segment is never part of the last (torn-able) batch alone.
+			frame, err := appendFrame(nil, &recs[0], 1)
+			require.NoError(t, err)
+			segSize := int64(segmentHeaderSize + 4*len(frame) + len(frame)/2)
+			s := openDirT(t, dir, &DirOptions{SegmentSize: segSize})
+			dirAppendAll(t, s, "p", recs, 1)
 			dirAppendAll(t, s, "other", recs, 12)
 			require.NoError(t, s.Close())
 			require.Len(t, dirSegmentFiles(t, dir, "p"), 3)
@@ -611,7 +616,7 @@ func TestDirStore_Open_Corrupt(t *testing.T) {
 			damaged := dirSnapshot(t, dir)
 			require.NotEqual(t, before, damaged)
 
-			s, err := OpenDir(context.Background(), dir, &DirOptions{SegmentSize: 250})
+			s, err = OpenDir(context.Background(), dir, &DirOptions{SegmentSize: segSize})
 			if err == nil {
 				s.Close()
 			}
@@ -937,5 +942,31 @@ func TestDirStore_Open_ErrorNamesFile(t *testing.T) {
 	require.True(t, errors.Is(err, ErrCorrupt))
 	require.Contains(t, err.Error(), fmt.Sprintf("%s offset ", path))
 	require.Contains(t, err.Error(), "checksum mismatch")
-	require.Contains(t, err.Error(), "but a valid frame follows")
+	require.Contains(t, err.Error(), "but a valid frame of another batch follows")
+}
+
+func TestDirStore_Open_TornBatchOutOfOrder(t *testing.T) {
+	// A power failure may persist the pages of an unsynced batch in any
+	// order: a bad frame followed by valid frames of the same batch is a
+	// torn tail. The whole batch goes (it was never acknowledged); the
+	// batches before it stay.
+	for _, badFrame := range []int{2, 3, 4} { // frames of the last batch (LSNs 3-6)
+		t.Run(fmt.Sprintf("frame%d", badFrame), func(t *testing.T) {
+			dir := t.TempDir()
+			s := openDirT(t, dir, nil)
+			recs := dirRecs(t, 1, 6, 30)
+			_, err := s.Append(context.Background(), "p", recs[:2])
+			require.NoError(t, err)
+			_, err = s.Append(context.Background(), "p", recs[2:])
+			require.NoError(t, err)
+			require.NoError(t, s.Close())
+			dirFlipAt(0, badFrame, frameHeaderSize+5)(t, dir)
+			s = openDirT(t, dir, nil)
+			got, err := s.Read(context.Background(), "p", 1, 10)
+			require.NoError(t, err)
+			require.Len(t, got, 2)
+			_, err = s.Append(context.Background(), "p", dirRecs(t, 3, 3, 5))
+			require.NoError(t, err, "appending continues after the cut")
+		})
+	}
 }

@@ -56,22 +56,24 @@
 //	segment header (16 bytes), then frames back to back
 //	+-------------+-------------+-----------------+
 //	| magic   u32 | version u32 | first LSN   u64 |
-//	| "AWAL"      | 1           | = file name     |
+//	| "AWAL"      | 2           | = file name     |
 //	+-------------+-------------+-----------------+
 //
-//	frame (20-byte header + payload), little-endian
-//	 0            4            8                 16          20
-//	+------------+------------+-----------------+-----------+------------------+
-//	| magic  u32 | length u32 | lsn         u64 | crc   u32 | payload          |
-//	| 0xE4A1F7C3 | of payload | record's LSN    | CRC-32C   | Record.Encode()  |
-//	+------------+------------+-----------------+-----------+------------------+
-//	CRC-32C (Castagnoli) over header bytes 4..16 followed by the payload.
+//	frame (28-byte header + payload), little-endian
+//	 0            4            8                 16                24          28
+//	+------------+------------+-----------------+-----------------+-----------+-----------------+
+//	| magic  u32 | length u32 | lsn         u64 | batch       u64 | crc   u32 | payload         |
+//	| 0xE4A1F7C3 | of payload | record's LSN    | first LSN of    | CRC-32C   | Record.Encode() |
+//	|            |            |                 | its Append      |           |                 |
+//	+------------+------------+-----------------+-----------------+-----------+-----------------+
+//	CRC-32C (Castagnoli) over header bytes 4..24 followed by the payload.
 //
 // An append writes all frames of a round with one write and one fdatasync.
-// At open, an incomplete or invalid frame at the end of the last segment,
-// with no valid frame after it, is a torn tail and is truncated away; any
-// other damage is reported as ErrCorrupt with the file and offset, never
-// skipped.
+// At open, an incomplete or invalid frame at the end of the last segment is
+// a torn tail and is truncated away, together with the rest of its batch
+// when valid frames of that same batch follow it (a power failure may
+// persist an unsynced write's pages out of order). Any other damage is
+// reported as ErrCorrupt with the file and offset, never skipped.
 //
 // MongoStore keeps one document per record in a collection (default
 // argon.wal). The document is the record's encoding preceded by
