@@ -78,7 +78,7 @@ type MongoStore struct {
 	// hints caches, per project, an LSN known to exist, so Tail probes
 	// forward from it instead of searching the whole log.
 	hintMu sync.Mutex
-	hints  map[string]LSN
+	hints  map[string]mongoHint
 }
 
 // OpenMongo opens the store in the deployment client is connected to. The
@@ -115,7 +115,7 @@ func OpenMongo(ctx context.Context, client *mongo.Client, opts *MongoOptions) (*
 		projects: db.Collection(o.Collection + "_projects"),
 		timeout:  o.OpTimeout,
 		closed:   make(chan struct{}),
-		hints:    make(map[string]LSN),
+		hints:    make(map[string]mongoHint),
 	}
 	// A round trip now turns a wrong address into an error at open, not at
 	// the first write.
@@ -220,7 +220,7 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	}
 	_, insErr := s.records.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	if insErr == nil {
-		s.hint(project, recs[len(recs)-1].LSN)
+		s.hint(project, recs[len(recs)-1].LSN, recs[len(recs)-1].Time)
 		return len(recs), nil
 	}
 	// An ordered insert that failed on its first document with a duplicate
@@ -229,7 +229,7 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	if errors.As(insErr, &bwe) && bwe.WriteConcernError == nil && len(bwe.WriteErrors) > 0 &&
 		bwe.WriteErrors[0].Index == 0 && mongo.IsDuplicateKeyError(bwe.WriteErrors[0]) {
 		s.dropChunks(chunkSets)
-		s.hint(project, recs[0].LSN)
+		s.hint(project, recs[0].LSN, time.Time{})
 		return 0, fmt.Errorf("%w: project %q lsn %d", ErrLSNTaken, project, recs[0].LSN)
 	}
 	// Whatever the error says, what is in the collection decides: a reply may
@@ -241,7 +241,7 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	}
 	s.dropChunks(chunkSets[min(n, len(chunkSets)):])
 	if n > 0 {
-		s.hint(project, recs[n-1].LSN)
+		s.hint(project, recs[n-1].LSN, recs[n-1].Time)
 	}
 	switch {
 	case n == len(recs):
@@ -345,10 +345,16 @@ func (r *Record) appendHead(prefix func([]byte) []byte, set string, n int) []byt
 	return dst
 }
 
-func (s *MongoStore) hint(project string, lsn LSN) {
+// mongoHint is an LSN known to exist and, if known, its time.
+type mongoHint struct {
+	lsn LSN
+	t   time.Time
+}
+
+func (s *MongoStore) hint(project string, lsn LSN, t time.Time) {
 	s.hintMu.Lock()
-	if lsn > s.hints[project] {
-		s.hints[project] = lsn
+	if h := s.hints[project]; lsn > h.lsn || (lsn == h.lsn && h.t.IsZero()) {
+		s.hints[project] = mongoHint{lsn, t}
 	}
 	s.hintMu.Unlock()
 }
@@ -383,10 +389,12 @@ func (s *MongoStore) Tail(ctx context.Context, project string) (LSN, time.Time, 
 	}
 	defer cancel()
 	s.hintMu.Lock()
-	lo := s.hints[project]
+	h := s.hints[project]
 	s.hintMu.Unlock()
-	var loTime time.Time
-	if lo > 0 {
+	// Records are never removed, so a hinted LSN exists: with its time
+	// known, the usual Tail is the single lookup of hint+1.
+	lo, loTime := h.lsn, h.t
+	if lo > 0 && loTime.IsZero() {
 		ok, t, err := s.probe(ctx, project, lo)
 		if err != nil {
 			return 0, time.Time{}, err
@@ -423,7 +431,7 @@ func (s *MongoStore) Tail(ctx context.Context, project string) (LSN, time.Time, 
 			hi = mid
 		}
 	}
-	s.hint(project, lo)
+	s.hint(project, lo, loTime)
 	return lo, loTime, nil
 }
 
