@@ -229,9 +229,16 @@ func unsetProjection(arg bson.RawValue) (bson.Raw, error) {
 	}
 	d := bson.D{}
 	for _, n := range names {
+		if strings.IndexByte(n, 0) >= 0 {
+			return nil, errLocation(16411, "FieldPath field names may not contain '\\0'.")
+		}
 		d = append(d, bson.E{Key: n, Value: int32(0)})
 	}
-	return bson.Marshal(d)
+	out, err := bson.Marshal(d)
+	if err != nil {
+		return nil, errFailedToParse("$unset: %v", err)
+	}
+	return out, nil
 }
 
 // ---- $addFields / $set ------------------------------------------------------
