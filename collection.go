@@ -1027,13 +1027,13 @@ func (fam *famSpec) pick(c *materialize.Collection) (bson.Raw, int, error) {
 // ---------------------------------------------------------------------------
 // Not supported yet, and Drop
 
-// Aggregate is not supported yet: it returns an error wrapping
-// ErrNotSupported (after the driver's checks of the pipeline argument).
+// Aggregate runs an aggregation pipeline in-process over the collection as
+// the client's branch (or view) sees it, with $lookup and $unionWith
+// reading the same snapshot. $out and $merge write their result as one
+// record on the branch, durable when Aggregate returns. Unsupported stages
+// and operators return errors that name them (see README.md).
 func (coll *Collection) Aggregate(ctx context.Context, pipeline interface{}, opts ...*options.AggregateOptions) (*Cursor, error) {
-	if err := coll.codec.marshalPipeline(pipeline); err != nil {
-		return nil, err
-	}
-	return nil, notSupported("aggregation (Collection.Aggregate)")
+	return coll.aggregate(ctx, pipeline, opts)
 }
 
 // Watch is not supported yet: it returns a nil *ChangeStream and an error

@@ -69,13 +69,11 @@ func (db *Database) ReadPreference() *readpref.ReadPref { return db.rp }
 // return ErrUnacknowledgedWrite, as the driver does.
 func (db *Database) WriteConcern() *writeconcern.WriteConcern { return db.wc }
 
-// Aggregate is not supported yet: it returns an error wrapping
-// ErrNotSupported (after the driver's checks of the pipeline argument).
+// Aggregate runs a database-level pipeline, which must start with
+// $documents; other database-level pipelines ($currentOp,
+// $listLocalSessions, ...) return errors wrapping ErrNotSupported.
 func (db *Database) Aggregate(ctx context.Context, pipeline interface{}, opts ...*options.AggregateOptions) (*Cursor, error) {
-	if err := db.codec.marshalPipeline(pipeline); err != nil {
-		return nil, err
-	}
-	return nil, notSupported("aggregation (Database.Aggregate)")
+	return db.aggregate(ctx, pipeline, opts)
 }
 
 // runCommandCheck applies the driver's client-side checks to a command.

@@ -430,7 +430,7 @@ func exprOperatorParser(name string) exprOperatorFn {
 	case "$setField", "$unsetField":
 		return parseExprSetField
 	}
-	return nil
+	return exprAggOperatorParser(name)
 }
 
 // ---- operators -------------------------------------------------------------

@@ -230,7 +230,9 @@ func TestProjection_Apply_SliceNumbers(t *testing.T) {
 		{name: "HugeDoubleIsMinInt", doc: doc, proj: `{"a":{"$slice":1e300}}`, want: doc},
 		{name: "NegativeDouble", doc: doc, proj: `{"a":{"$slice":-1.5}}`, want: `{"_id":1,"a":[4]}`},
 		{name: "SkipDouble", doc: doc, proj: `{"a":{"$slice":[1.9,2.2]}}`, want: `{"_id":1,"a":[2,3]}`},
-		{name: "LimitNotPositive", doc: doc, proj: `{"a":{"$slice":[1,-1]}}`, code: -1, msg: "~$slice limit must be positive, got -1"},
-		{name: "SkipNotNumber", doc: doc, proj: `{"a":{"$slice":["x",1]}}`, code: -1, msg: "~$slice expects the skip argument to be a number, got string"},
+		// Not the find() form, but a valid aggregation $slice expression: the
+		// server evaluates it, and it fails on its first argument.
+		{name: "LimitNotPositive", doc: doc, proj: `{"a":{"$slice":[1,-1]}}`, code: -1, msg: "~First argument to $slice must be an array, but is of type: int"},
+		{name: "SkipNotNumber", doc: doc, proj: `{"a":{"$slice":["x",1]}}`, code: -1, msg: "~First argument to $slice must be an array, but is of type: string"},
 	})
 }
