@@ -375,7 +375,9 @@ func (pl *projectLog) commit(batch []*request) {
 			err = errors.Join(err, derr)
 		}
 		for i := 0; i < n; i++ {
-			owners[i].finish(recs[i], nil)
+			rec := recs[i]
+			rec.validated = false // the caller's copy is checked again if reused
+			owners[i].finish(rec, nil)
 		}
 		switch {
 		case err == nil:
@@ -418,6 +420,7 @@ func (pl *projectLog) build(queue []*request) (recs []Record, owners, rest []*re
 			req.finish(Record{}, err)
 			continue
 		}
+		rec.validated = true
 		size := rec.size()
 		if len(recs) > 0 && bytes+size > opts.MaxBatchBytes {
 			return recs, owners, queue[i:]

@@ -157,6 +157,9 @@ func checkBatch(recs []Record) error {
 				return fmt.Errorf("%w: time goes backwards at lsn %d", ErrInvalidRecord, r.LSN)
 			}
 		}
+		if r.validated {
+			continue
+		}
 		if err := r.Validate(); err != nil {
 			return fmt.Errorf("lsn %d: %w", r.LSN, err)
 		}

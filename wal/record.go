@@ -134,6 +134,11 @@ type Record struct {
 	// project-level records.
 	Branch string
 	Ops    []Op
+
+	// validated is set by the Log once it has checked the record, so the
+	// store does not walk every image a second time on the append path.
+	// Records from anywhere else are always checked.
+	validated bool
 }
 
 func (k OpKind) isDocument() bool { return k >= OpInsert && k <= OpDelete }
