@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/argon-lab/argon/materialize"
 	"go.mongodb.org/mongo-driver/bson"
@@ -103,17 +102,8 @@ func (c *Client) Diff(ctx context.Context, other *Client, opts ...*DiffOptions) 
 			nss = append(nss, ns)
 		}
 	}
-	sortNamespaces(nss)
+	slices.SortFunc(nss, materialize.Namespace.Compare)
 	return &DiffStream{a: a, b: b, nss: nss}, nil
-}
-
-func sortNamespaces(nss []materialize.Namespace) {
-	slices.SortFunc(nss, func(a, b materialize.Namespace) int {
-		if c := strings.Compare(a.DB, b.DB); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Coll, b.Coll)
-	})
 }
 
 // DiffStream yields the changes of a Diff one at a time, like a cursor.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,7 +109,7 @@ func (conn *clientConn) ttlPass(ctx context.Context, now time.Time) (int64, erro
 		engines = append(engines, e)
 	}
 	conn.mu.Unlock()
-	slices.SortFunc(engines, func(a, b *engine) int { return cmpStrings(a.project, b.project) })
+	slices.SortFunc(engines, func(a, b *engine) int { return strings.Compare(a.project, b.project) })
 	var total int64
 	for _, e := range engines {
 		n, err := e.expire(ctx, now)
@@ -143,10 +144,10 @@ func (e *engine) expire(ctx context.Context, now time.Time) (int64, error) {
 	})
 	e.mu.RUnlock()
 	slices.SortFunc(targets, func(a, b target) int {
-		if c := cmpStrings(a.branch, b.branch); c != 0 {
+		if c := strings.Compare(a.branch, b.branch); c != 0 {
 			return c
 		}
-		return cmpStrings(a.ns.String(), b.ns.String())
+		return a.ns.Compare(b.ns)
 	})
 	var total int64
 	for _, t := range targets {
@@ -174,14 +175,4 @@ func (e *engine) expire(ctx context.Context, now time.Time) (int64, error) {
 		}
 	}
 	return total, nil
-}
-
-func cmpStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

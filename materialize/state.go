@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/argon-lab/argon/wal"
 	"github.com/tidwall/btree"
@@ -17,6 +18,14 @@ type Namespace struct {
 }
 
 func (ns Namespace) String() string { return ns.DB + "." + ns.Coll }
+
+// Compare orders namespaces by database, then collection.
+func (ns Namespace) Compare(o Namespace) int {
+	if c := strings.Compare(ns.DB, o.DB); c != 0 {
+		return c
+	}
+	return strings.Compare(ns.Coll, o.Coll)
+}
 
 // Doc is one stored document. Docs are immutable once in a State.
 type Doc struct {
@@ -120,12 +129,7 @@ func (s *State) Namespaces() []Namespace {
 	for ns := range s.colls {
 		out = append(out, ns)
 	}
-	slices.SortFunc(out, func(a, b Namespace) int {
-		if a.DB != b.DB {
-			return cmpString(a.DB, b.DB)
-		}
-		return cmpString(a.Coll, b.Coll)
-	})
+	slices.SortFunc(out, Namespace.Compare)
 	return out
 }
 
@@ -139,16 +143,6 @@ func (s *State) Databases() []string {
 		}
 	}
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ErrReplay wraps failures to apply a record: a log that contradicts
