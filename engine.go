@@ -201,32 +201,40 @@ func (e *engine) stateAtLocked(id string, at wal.LSN) (*materialize.State, error
 // replay applies the records with the given LSNs, read from the store, to
 // st.
 func (e *engine) replay(ctx context.Context, st *materialize.State, lsns []wal.LSN) (*materialize.State, error) {
-	if len(lsns) == 0 {
-		return st, nil
-	}
-	want := make(map[wal.LSN]bool, len(lsns))
-	for _, l := range lsns {
-		want[l] = true
-	}
-	from, to := lsns[0], lsns[len(lsns)-1]
-	for from <= to {
-		recs, err := e.store.Read(ctx, e.project, from, int(min(to-from+1, maxLogReadBatch)))
-		if err != nil {
-			return nil, err
-		}
-		if len(recs) == 0 {
-			return nil, fmt.Errorf("%w: lsn %d is missing from the store", wal.ErrCorrupt, from)
-		}
-		for i := range recs {
-			if want[recs[i].LSN] {
-				if st, err = st.Apply(&recs[i]); err != nil {
-					return nil, err
-				}
-			}
-		}
-		from = recs[len(recs)-1].LSN + 1
+	err := e.readRecords(ctx, lsns, func(rec *wal.Record) (err error) {
+		st, err = st.Apply(rec)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return st, nil
+}
+
+// readRecords calls fn with the records at lsns (ascending), reading each
+// run of consecutive LSNs with as few store calls as its length allows and
+// skipping the records of other branches in between.
+func (e *engine) readRecords(ctx context.Context, lsns []wal.LSN, fn func(*wal.Record) error) error {
+	for len(lsns) > 0 {
+		n := 1
+		for n < len(lsns) && n < maxLogReadBatch && lsns[n] == lsns[n-1]+1 {
+			n++
+		}
+		recs, err := e.store.Read(ctx, e.project, lsns[0], n)
+		if err != nil {
+			return err
+		}
+		if len(recs) != n || recs[0].LSN != lsns[0] {
+			return fmt.Errorf("%w: lsns %d..%d are missing from the store", wal.ErrCorrupt, lsns[0], lsns[n-1])
+		}
+		for i := range recs {
+			if err := fn(&recs[i]); err != nil {
+				return err
+			}
+		}
+		lsns = lsns[n:]
+	}
+	return nil
 }
 
 // stateAtPlanLocked finds the newest in-memory state of id at or before at

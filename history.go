@@ -3,6 +3,7 @@ package argon
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/argon-lab/argon/wal"
@@ -85,20 +86,19 @@ func (c *Client) History(ctx context.Context, opts ...*HistoryOptions) ([]wal.Re
 	if err != nil {
 		return nil, err
 	}
+	// lsns are newest first; read them oldest first, in runs.
+	slices.Reverse(lsns)
 	out := make([]wal.Record, 0, len(lsns))
-	for _, l := range lsns {
-		recs, err := c.store.Read(ctx, c.eng.project, l, 1)
-		if err != nil {
-			return nil, err
+	err = c.eng.readRecords(ctx, lsns, func(rec *wal.Record) error {
+		if since == nil || !rec.Time.Before(*since) {
+			out = append(out, *rec)
 		}
-		if len(recs) != 1 || recs[0].LSN != l {
-			return nil, fmt.Errorf("%w: lsn %d is missing from the store", wal.ErrCorrupt, l)
-		}
-		if since != nil && recs[0].Time.Before(*since) {
-			break
-		}
-		out = append(out, recs[0])
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	slices.Reverse(out)
 	return out, nil
 }
 
