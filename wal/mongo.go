@@ -155,6 +155,11 @@ func projectRange(project string, from LSN) bson.D {
 	}}}
 }
 
+// chunkRange selects the chunks of one chunk set ("<set>/<n>").
+func chunkRange(set string) bson.D {
+	return bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: set + "/"}, {Key: "$lt", Value: set + "0"}}}}
+}
+
 func (s *MongoStore) opCtx(ctx context.Context) (context.Context, context.CancelFunc, error) {
 	select {
 	case <-s.closed:
@@ -323,9 +328,7 @@ func (s *MongoStore) writeChunks(ctx context.Context, set string, enc []byte) (i
 func (s *MongoStore) dropChunks(sets []string) {
 	for _, set := range sets {
 		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-		_, _ = s.chunks.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{
-			{Key: "$gte", Value: set + "/"}, {Key: "$lt", Value: set + "0"},
-		}}})
+		_, _ = s.chunks.DeleteMany(ctx, chunkRange(set))
 		cancel()
 	}
 }
@@ -529,9 +532,7 @@ func (s *MongoStore) decode(ctx context.Context, raw []byte) (Record, error) {
 	if err != nil {
 		return head, err
 	}
-	cur, err := s.chunks.Find(ctx, bson.D{{Key: "_id", Value: bson.D{
-		{Key: "$gte", Value: set + "/"}, {Key: "$lt", Value: set + "0"},
-	}}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(1))
+	cur, err := s.chunks.Find(ctx, chunkRange(set), options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(1))
 	if err != nil {
 		return head, fmt.Errorf("wal: mongodb store: reading chunks of lsn %d: %w", head.LSN, err)
 	}
