@@ -490,7 +490,9 @@ func parseExprAndOr(ps *exprParser, name string, arg bson.RawValue) (exprNode, e
 	}), nil
 }
 
-func parseExprNot(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+// unaryExpr parses an operator that takes exactly one argument and
+// evaluates fn on the argument's value.
+func unaryExpr(ps *exprParser, name string, arg bson.RawValue, fn func(v bson.RawValue) (bson.RawValue, error)) (exprNode, error) {
 	args, err := ps.parseFixedArgs(name, arg, 1)
 	if err != nil {
 		return nil, err
@@ -500,8 +502,14 @@ func parseExprNot(ps *exprParser, name string, arg bson.RawValue) (exprNode, err
 		if err != nil {
 			return bson.RawValue{}, err
 		}
-		return valBool(!coerceToBool(v)), nil
+		return fn(v)
 	}), nil
+}
+
+func parseExprNot(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		return valBool(!coerceToBool(v)), nil
+	})
 }
 
 // evalArgs evaluates every argument.
@@ -884,15 +892,7 @@ func modValues(l, r bson.RawValue) (bson.RawValue, error) {
 }
 
 func parseExprAbs(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 1)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		v, err := args[0].eval(c)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		if nullish(v) {
 			return valNull(), nil
 		}
@@ -918,7 +918,7 @@ func parseExprAbs(ps *exprParser, name string, arg bson.RawValue) (exprNode, err
 			return valInt64(i), nil
 		}
 		return bson.RawValue{}, errLocation(28765, "$abs only supports numeric types, not %s", exprTypeName(v))
-	}), nil
+	})
 }
 
 func parseExprCond(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
@@ -1091,15 +1091,7 @@ func parseExprIn(ps *exprParser, name string, arg bson.RawValue) (exprNode, erro
 }
 
 func parseExprSize(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 1)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		v, err := args[0].eval(c)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		arr, ok := v.ArrayOK()
 		if !ok {
 			return bson.RawValue{}, errLocation(17124, "The argument to $size must be an array, but was of type: %s", exprTypeName(v))
@@ -1107,7 +1099,7 @@ func parseExprSize(ps *exprParser, name string, arg bson.RawValue) (exprNode, er
 		n := 0
 		iterElements(arr, func(string, bson.RawValue) bool { n++; return true })
 		return valInt32(int32(n)), nil
-	}), nil
+	})
 }
 
 func parseExprConcat(ps *exprParser, _ string, arg bson.RawValue) (exprNode, error) {
@@ -1208,17 +1200,9 @@ func cppDoubleString(f float64) string {
 }
 
 func parseExprType(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 1)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		v, err := args[0].eval(c)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		return valString(exprTypeName(v)), nil
-	}), nil
+	})
 }
 
 func parseExprArrayElemAt(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {

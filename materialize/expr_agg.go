@@ -461,15 +461,7 @@ func parseExprSplit(ps *exprParser, name string, arg bson.RawValue) (exprNode, e
 }
 
 func parseExprStrLen(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 1)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		v, err := args[0].eval(c)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		s, ok := v.StringValueOK()
 		if !ok {
 			if name == "$strLenCP" {
@@ -481,7 +473,7 @@ func parseExprStrLen(ps *exprParser, name string, arg bson.RawValue) (exprNode, 
 			return valInt32(int32(utf8.RuneCountInString(s))), nil
 		}
 		return valInt32(int32(len(s))), nil
-	}), nil
+	})
 }
 
 func parseExprTrim(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
