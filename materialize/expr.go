@@ -490,8 +490,23 @@ func parseExprAndOr(ps *exprParser, name string, arg bson.RawValue) (exprNode, e
 	}), nil
 }
 
-// unaryExpr parses an operator that takes exactly one argument and
-// evaluates fn on the argument's value.
+// fixedExpr parses an operator that takes exactly n arguments and
+// evaluates fn on their values.
+func fixedExpr(ps *exprParser, name string, arg bson.RawValue, n int, fn func(vals []bson.RawValue) (bson.RawValue, error)) (exprNode, error) {
+	args, err := ps.parseFixedArgs(name, arg, n)
+	if err != nil {
+		return nil, err
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, args)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		return fn(vals)
+	}), nil
+}
+
+// unaryExpr is fixedExpr for one argument, without the argument slice.
 func unaryExpr(ps *exprParser, name string, arg bson.RawValue, fn func(v bson.RawValue) (bson.RawValue, error)) (exprNode, error) {
 	args, err := ps.parseFixedArgs(name, arg, 1)
 	if err != nil {
@@ -711,17 +726,9 @@ func intOrLong(i int64) bson.RawValue {
 }
 
 func parseExprSubtract(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 2)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
 		return subtractValues(vals[0], vals[1])
-	}), nil
+	})
 }
 
 func subtractValues(l, r bson.RawValue) (bson.RawValue, error) {
@@ -819,15 +826,7 @@ func parseExprMultiply(ps *exprParser, _ string, arg bson.RawValue) (exprNode, e
 }
 
 func parseExprDivide(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 2)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
 		l, r := vals[0], vals[1]
 		if isNumeric(l.Type) && isNumeric(r.Type) {
 			if l.Type == bsontype.Decimal128 || r.Type == bsontype.Decimal128 {
@@ -847,21 +846,13 @@ func parseExprDivide(ps *exprParser, name string, arg bson.RawValue) (exprNode, 
 			return valNull(), nil
 		}
 		return bson.RawValue{}, errTypeMismatch("$divide only supports numeric types, not %s and %s", exprTypeName(l), exprTypeName(r))
-	}), nil
+	})
 }
 
 func parseExprMod(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 2)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
 		return modValues(vals[0], vals[1])
-	}), nil
+	})
 }
 
 func modValues(l, r bson.RawValue) (bson.RawValue, error) {
@@ -1068,15 +1059,7 @@ func parseExprSwitch(ps *exprParser, _ string, arg bson.RawValue) (exprNode, err
 }
 
 func parseExprIn(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 2)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
 		arr, ok := vals[1].ArrayOK()
 		if !ok {
 			return bson.RawValue{}, errLocation(40081, "$in requires an array as a second argument, found: %s", exprTypeName(vals[1]))
@@ -1087,7 +1070,7 @@ func parseExprIn(ps *exprParser, name string, arg bson.RawValue) (exprNode, erro
 			return !found
 		})
 		return valBool(found), nil
-	}), nil
+	})
 }
 
 func parseExprSize(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
@@ -1206,15 +1189,7 @@ func parseExprType(ps *exprParser, name string, arg bson.RawValue) (exprNode, er
 }
 
 func parseExprArrayElemAt(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 2)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
 		arrV, idxV := vals[0], vals[1]
 		if nullish(arrV) || nullish(idxV) {
 			return valNull(), nil
@@ -1239,7 +1214,7 @@ func parseExprArrayElemAt(ps *exprParser, name string, arg bson.RawValue) (exprN
 			return bson.RawValue{}, nil
 		}
 		return elems[idx].val, nil
-	}), nil
+	})
 }
 
 // ---- values ----------------------------------------------------------------

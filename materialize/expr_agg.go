@@ -429,15 +429,7 @@ func parseExprSubstr(ps *exprParser, name string, arg bson.RawValue) (exprNode, 
 }
 
 func parseExprSplit(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseFixedArgs(name, arg, 2)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
 		if nullish(vals[0]) {
 			return valNull(), nil
 		}
@@ -457,7 +449,7 @@ func parseExprSplit(ps *exprParser, name string, arg bson.RawValue) (exprNode, e
 			out = append(out, valString(p))
 		}
 		return makeArray(out), nil
-	}), nil
+	})
 }
 
 func parseExprStrLen(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
