@@ -104,15 +104,22 @@ func compileAggregate(c codec, pipeline interface{}, opts []*options.AggregateOp
 // coll for a database-level pipeline).
 func (spec *aggregateSpec) run(st *materialize.State, db, coll string) ([]bson.Raw, error) {
 	resolve := func(name string) (materialize.DocSeq, error) {
-		return collectionSeq(st.Collection(materialize.Namespace{DB: db, Coll: name})), nil
+		return nsSeq(st, db, name)
 	}
 	var in materialize.DocSeq = materialize.SliceSeq(nil)
 	if coll != "" && !spec.pipeline.IsSourcePipeline() {
 		c := st.Collection(materialize.Namespace{DB: db, Coll: coll})
-		if err := hintError(c, spec.hint); err != nil {
-			return nil, commandError(err)
+		if _, _, isView := viewDef(c); isView {
+			var err error
+			if in, err = nsSeq(st, db, coll); err != nil {
+				return nil, err
+			}
+		} else {
+			if err := hintError(c, spec.hint); err != nil {
+				return nil, commandError(err)
+			}
+			in = collectionSeq(c)
 		}
-		in = collectionSeq(c)
 	}
 	p := spec.pipeline.WithResolver(resolve)
 	docs, err := materialize.CollectSeq(p.Run(in))
@@ -230,6 +237,9 @@ func writeOutput(ctx context.Context, client *Client, c codec, srcDB string, out
 		withIDs[i] = raw
 	}
 	_, err := client.eng.write(ctx, client.branch, func(st *materialize.State) ([]wal.Op, error) {
+		if err := viewWriteError(st, ns); err != nil {
+			return nil, stateErr(err)
+		}
 		w := &working{st: st, ns: ns, now: time.Now()}
 		if st.Collection(ns) == nil {
 			if err := w.applyNow([]wal.Op{{Kind: wal.OpCreateCollection, Doc: bson.Raw{5, 0, 0, 0, 0}}}); err != nil {

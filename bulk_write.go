@@ -465,6 +465,9 @@ func (coll *Collection) execStmts(ctx context.Context, stmts []stmt, ordered boo
 		stmts = stmts[n:]
 		var res []stmtResult
 		_, err := coll.client.eng.write(ctx, coll.client.branch, func(st *materialize.State) ([]wal.Op, error) {
+			if err := viewWriteError(st, coll.ns()); err != nil {
+				return nil, stateErr(err)
+			}
 			w := &working{st: st, ns: coll.ns(), now: time.Now()}
 			r, err := runStmts(w, chunk, ordered)
 			if err != nil {

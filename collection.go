@@ -409,19 +409,29 @@ type findSpec struct {
 }
 
 // readState catches up with the log and returns the collection (nil if it
-// does not exist) on the client's branch.
+// does not exist) on the client's branch; a view is an error (see
+// readSource for the reads that accept views).
 func (coll *Collection) readState(ctx context.Context) (*materialize.Collection, error) {
+	st, err := coll.readSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := viewWriteError(st, coll.ns()); err != nil {
+		return nil, err
+	}
+	return st.Collection(coll.ns()), nil
+}
+
+// readSnapshot catches up with the log and returns the client's view of
+// the branch.
+func (coll *Collection) readSnapshot(ctx context.Context) (*materialize.State, error) {
 	if err := coll.client.live(); err != nil {
 		return nil, err
 	}
 	if err := namespaceError(coll.db.name, coll.name, false); err != nil {
 		return nil, err
 	}
-	st, err := coll.client.eng.snapshot(ctx, coll.client.branch)
-	if err != nil {
-		return nil, err
-	}
-	return st.Collection(coll.ns()), nil
+	return coll.client.eng.snapshot(ctx, coll.client.branch)
 }
 
 // parseSort compiles a sort specification ({$natural: ±1} included).
@@ -541,14 +551,34 @@ func (spec *findSpec) run(c *materialize.Collection) ([]bson.Raw, error) {
 		return nil, commandError(err)
 	}
 	positional := spec.proj != nil && spec.proj.UsesPositional()
-	stop := 0
-	if spec.sort == nil && spec.natural >= 0 && spec.limit > 0 {
-		stop = int(spec.skip + spec.limit)
-	}
-	docs, err := matchDocs(c, spec.filter, positional, stop)
+	docs, err := matchDocs(c, spec.filter, positional, spec.stop())
 	if err != nil {
 		return nil, commandError(err)
 	}
+	return spec.finish(docs)
+}
+
+// runView evaluates a find on the documents a view produces; hints are
+// ignored (a view has no indexes of its own).
+func (spec *findSpec) runView(view []bson.Raw) ([]bson.Raw, error) {
+	docs, err := matchSlice(view, spec.filter, spec.proj != nil && spec.proj.UsesPositional(), spec.stop())
+	if err != nil {
+		return nil, commandError(err)
+	}
+	return spec.finish(docs)
+}
+
+// stop is how many matches a find needs at most (0: all): it can stop
+// early only without a sort.
+func (spec *findSpec) stop() int {
+	if spec.sort == nil && spec.natural >= 0 && spec.limit > 0 {
+		return int(spec.skip + spec.limit)
+	}
+	return 0
+}
+
+// finish sorts, skips, limits and projects the matches of a find.
+func (spec *findSpec) finish(docs []matched) ([]bson.Raw, error) {
 	if spec.natural < 0 {
 		slices.Reverse(docs)
 	}
@@ -662,9 +692,12 @@ func (coll *Collection) find(ctx context.Context, filter interface{}, fo *option
 	}
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
-	c, err := coll.readState(ctx)
+	c, view, isView, err := coll.readSource(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if isView {
+		return spec.runView(view)
 	}
 	return spec.run(c)
 }
@@ -742,14 +775,19 @@ func (coll *Collection) CountDocuments(ctx context.Context, filter interface{}, 
 	}
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
-	c, err := coll.readState(ctx)
+	c, view, isView, err := coll.readSource(ctx)
 	if err != nil {
 		return 0, err
 	}
 	if err := hintError(c, hint); err != nil {
 		return 0, commandError(err)
 	}
-	docs, err := matchDocs(c, f, false, 0)
+	var docs []matched
+	if isView {
+		docs, err = matchSlice(view, f, false, 0)
+	} else {
+		docs, err = matchDocs(c, f, false, 0)
+	}
 	if err != nil {
 		return 0, commandError(err)
 	}
@@ -771,9 +809,12 @@ func (coll *Collection) EstimatedDocumentCount(ctx context.Context, opts ...*opt
 	}
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
-	c, err := coll.readState(ctx)
-	if err != nil || c == nil {
-		return 0, err
+	c, view, isView, err := coll.readSource(ctx)
+	if err != nil || isView {
+		return int64(len(view)), err
+	}
+	if c == nil {
+		return 0, nil
 	}
 	return int64(c.Len()), nil
 }
@@ -803,11 +844,16 @@ func (coll *Collection) Distinct(ctx context.Context, fieldName string, filter i
 	}
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
-	c, err := coll.readState(ctx)
+	c, view, isView, err := coll.readSource(ctx)
 	if err != nil {
 		return nil, err
 	}
-	docs, err := matchDocs(c, f, false, 0)
+	var docs []matched
+	if isView {
+		docs, err = matchSlice(view, f, false, 0)
+	} else {
+		docs, err = matchDocs(c, f, false, 0)
+	}
 	if err != nil {
 		return nil, commandError(err)
 	}
@@ -925,6 +971,9 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 	var outPos int
 	_, err := coll.client.eng.write(ctx, coll.client.branch, func(st *materialize.State) ([]wal.Op, error) {
 		out, outPos = nil, -1
+		if err := viewWriteError(st, coll.ns()); err != nil {
+			return nil, stateErr(err)
+		}
 		w := &working{st: st, ns: coll.ns(), now: time.Now()}
 		doc, pos, err := fam.pick(w.coll())
 		if err != nil {

@@ -109,15 +109,6 @@ func (db *Database) Watch(ctx context.Context, pipeline interface{}, opts ...*op
 	return nil, notSupported("change streams (Database.Watch)")
 }
 
-// CreateView is not supported yet: it returns an error wrapping
-// ErrNotSupported (after the driver's checks of the pipeline argument).
-func (db *Database) CreateView(ctx context.Context, viewName, viewOn string, pipeline interface{}, opts ...*options.CreateViewOptions) error {
-	if err := db.codec.marshalPipeline(pipeline); err != nil {
-		return err
-	}
-	return notSupported("views (Database.CreateView)")
-}
-
 // Drop drops the database: every collection in it, with its indexes.
 // Dropping a database that does not exist is not an error. The drop is
 // durable, per the store, when Drop returns.
@@ -248,7 +239,9 @@ func (db *Database) collectionInfos(ctx context.Context, filter interface{}, opt
 			continue
 		}
 		d := bson.D{{Key: "name", Value: ns.Coll}, {Key: "type", Value: "collection"}}
-		if !nameOnly {
+		if _, _, isView := viewDef(st.Collection(ns)); isView {
+			d = viewInfo(ns.Coll, st.Collection(ns).Options(), nameOnly)
+		} else if !nameOnly {
 			opts := st.Collection(ns).Options()
 			if len(opts) == 0 {
 				opts = emptyDoc()

@@ -135,6 +135,14 @@ func codeName(code int32) string {
 		return "CannotCreateIndex"
 	case codeFailedToParseError:
 		return "FailedToParse"
+	case codeGraphContainsCycle:
+		return "GraphContainsCycle"
+	case codeViewDepthLimitExceeded:
+		return "ViewDepthLimitExceeded"
+	case codeCommandNotSupportedOnView:
+		return "CommandNotSupportedOnView"
+	case codeOptionNotSupportedOnView:
+		return "OptionNotSupportedOnView"
 	}
 	return fmt.Sprintf("Location%d", code)
 }

@@ -146,6 +146,9 @@ func (iv IndexView) CreateMany(ctx context.Context, models []IndexModel, opts ..
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
 	_, err := coll.client.eng.write(ctx, coll.client.branch, func(st *materialize.State) ([]wal.Op, error) {
+		if err := viewWriteError(st, coll.ns()); err != nil {
+			return nil, stateErr(err)
+		}
 		w := &working{st: st, ns: coll.ns()}
 		for _, def := range defs {
 			c := w.coll()
@@ -367,6 +370,9 @@ func (iv IndexView) drop(ctx context.Context, pick func(c *materialize.Collectio
 	ns := coll.ns()
 	var was int32
 	_, err := coll.client.eng.write(ctx, coll.client.branch, func(st *materialize.State) ([]wal.Op, error) {
+		if err := viewWriteError(st, ns); err != nil {
+			return nil, stateErr(err)
+		}
 		c := st.Collection(ns)
 		if c == nil {
 			return nil, stateErr(serverError(codeNamespaceNotFound, "ns not found %s", ns))
