@@ -81,6 +81,8 @@ type stmt struct {
 	// err is a failure found while parsing (a bad filter or update): the
 	// statement fails with it when its turn comes.
 	err error
+	// bypass skips schema validation (BypassDocumentValidation).
+	bypass bool
 }
 
 // stmtResult is the outcome of one statement.
@@ -104,6 +106,8 @@ type working struct {
 	ns  materialize.Namespace
 	ops []wal.Op
 	now time.Time
+	// bypass skips schema validation for the statement running now.
+	bypass bool
 
 	err         error // a failure to apply pending inserts, reported by finish
 	pending     []wal.Op
@@ -234,6 +238,7 @@ func runStmts(w *working, stmts []stmt, ordered bool) ([]stmtResult, error) {
 		} else if herr := w.hintError(s.hint); herr != nil {
 			err = herr
 		} else {
+			w.bypass = s.bypass
 			switch s.kind {
 			case stmtInsert:
 				r, err = w.insert(s.doc)
@@ -267,6 +272,9 @@ func (w *working) insert(doc bson.Raw) (stmtResult, error) {
 			return stmtResult{}, materialize.DuplicateIDError(w.ns, id)
 		}
 		if err := c.CheckDocument(w.ns, doc); err != nil {
+			return stmtResult{}, err
+		}
+		if err := validateNewImage(c, nil, doc, w.bypass); err != nil {
 			return stmtResult{}, err
 		}
 	}
@@ -385,6 +393,9 @@ func (w *working) update(s *stmt) (stmtResult, error) {
 			continue
 		}
 		if err := w.coll().CheckDocument(w.ns, next); err != nil {
+			return stmtResult{}, err
+		}
+		if err := validateNewImage(w.coll(), m.doc, next, w.bypass); err != nil {
 			return stmtResult{}, err
 		}
 		if err := w.apply(wal.Op{Kind: kind, ID: m.doc.Lookup("_id"), Before: m.doc, Doc: next}); err != nil {
@@ -618,6 +629,11 @@ func (coll *Collection) BulkWrite(ctx context.Context, models []WriteModel, opts
 			}
 			lastErr = err
 			continue
+		}
+		if bwo.BypassDocumentValidation != nil && *bwo.BypassDocumentValidation {
+			for i := range stmts {
+				stmts[i].bypass = true
+			}
 		}
 		res, err := coll.execStmts(ctx, stmts, ordered)
 		if err != nil {

@@ -121,6 +121,7 @@ func (coll *Collection) InsertOne(ctx context.Context, document interface{}, opt
 	o := options.MergeInsertOneOptions(opts...)
 	imo := options.InsertMany()
 	imo.BypassEmptyTsReplacement = o.BypassEmptyTsReplacement
+	imo.BypassDocumentValidation = o.BypassDocumentValidation
 	ids, we, err := coll.insert(ctx, []interface{}{document}, imo)
 	if err != nil {
 		return nil, err
@@ -193,6 +194,7 @@ func (coll *Collection) insert(ctx context.Context, documents []interface{}, opt
 			return nil, nil, err
 		}
 		s.index = i
+		s.bypass = imo.BypassDocumentValidation != nil && *imo.BypassDocumentValidation
 		stmts[i] = s
 	}
 	if err := namespaceError(coll.db.name, coll.name, true); err != nil {
@@ -366,6 +368,7 @@ func (coll *Collection) updateOrReplace(ctx context.Context, filter, update inte
 	if err != nil {
 		return nil, err
 	}
+	s.bypass = uo.BypassDocumentValidation != nil && *uo.BypassDocumentValidation
 	if s.hint.Type != 0 && !coll.acknowledged() {
 		return nil, errUnacknowledgedHint
 	}
@@ -921,6 +924,7 @@ func (coll *Collection) FindOneAndReplace(ctx context.Context, filter interface{
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
+	s.bypass = o.BypassDocumentValidation != nil && *o.BypassDocumentValidation
 	return coll.findAndModify(ctx, &famSpec{find: spec, st: s, returnNew: o.ReturnDocument != nil && *o.ReturnDocument == options.After})
 }
 
@@ -943,6 +947,7 @@ func (coll *Collection) FindOneAndUpdate(ctx context.Context, filter interface{}
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
+	s.bypass = o.BypassDocumentValidation != nil && *o.BypassDocumentValidation
 	return coll.findAndModify(ctx, &famSpec{find: spec, st: s, returnNew: o.ReturnDocument != nil && *o.ReturnDocument == options.After})
 }
 
@@ -974,7 +979,7 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 		if err := viewWriteError(st, coll.ns()); err != nil {
 			return nil, stateErr(err)
 		}
-		w := &working{st: st, ns: coll.ns(), now: time.Now()}
+		w := &working{st: st, ns: coll.ns(), now: time.Now(), bypass: fam.st.bypass}
 		doc, pos, err := fam.pick(w.coll())
 		if err != nil {
 			return nil, stateErr(err)
@@ -1005,6 +1010,9 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 			}
 			if changed {
 				if err := w.coll().CheckDocument(w.ns, next); err != nil {
+					return nil, stateErr(err)
+				}
+				if err := validateNewImage(w.coll(), doc, next, w.bypass); err != nil {
 					return nil, stateErr(err)
 				}
 				kind := wal.OpUpdate

@@ -158,8 +158,6 @@ func (db *Database) CreateCollection(ctx context.Context, name string, opts ...*
 		return notSupported("clustered collections")
 	case cco.EncryptedFields != nil:
 		return notSupported("queryable encryption (encryptedFields)")
-	case cco.Validator != nil || cco.ValidationLevel != nil || cco.ValidationAction != nil:
-		return notSupported("schema validation (validator, validationLevel, validationAction)")
 	case cco.Collation != nil:
 		return notSupported("collation")
 	case cco.ExpireAfterSeconds != nil:
@@ -192,7 +190,23 @@ func (db *Database) CreateCollection(ctx context.Context, name string, opts ...*
 		}
 		doc = bsoncore.AppendDocumentElement(doc, "storageEngine", se)
 	}
+	if cco.Validator != nil {
+		v, err := db.codec.marshal(cco.Validator)
+		if err != nil {
+			return err
+		}
+		doc = bsoncore.AppendDocumentElement(doc, "validator", v)
+	}
+	if cco.ValidationLevel != nil {
+		doc = bsoncore.AppendStringElement(doc, "validationLevel", *cco.ValidationLevel)
+	}
+	if cco.ValidationAction != nil {
+		doc = bsoncore.AppendStringElement(doc, "validationAction", *cco.ValidationAction)
+	}
 	doc, _ = bsoncore.AppendDocumentEnd(doc, idx)
+	if _, err := parseValidator(bson.Raw(doc)); err != nil {
+		return err
+	}
 	if err := namespaceError(db.name, name, true); err != nil {
 		return err
 	}

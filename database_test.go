@@ -43,7 +43,6 @@ func TestDatabase_CreateCollection_Table(t *testing.T) {
 
 	for name, o := range map[string]*options.CreateCollectionOptions{
 		"capped":     options.CreateCollection().SetCapped(true).SetSizeInBytes(1024),
-		"validator":  options.CreateCollection().SetValidator(bson.D{{Key: "a", Value: 1}}),
 		"timeseries": options.CreateCollection().SetTimeSeriesOptions(options.TimeSeries().SetTimeField("t")),
 		"collation":  options.CreateCollection().SetCollation(&options.Collation{Locale: "en"}),
 	} {
@@ -139,9 +138,6 @@ func TestDatabase_Unsupported_NamesFeature(t *testing.T) {
 	_, err = db.RunCommandCursor(ctx, bson.D{{Key: "find", Value: "x"}})
 	assert.ErrorIs(t, err, ErrNotSupported)
 	assert.ErrorAs(t, db.RunCommand(ctx, bson.M{"a": 1, "b": 2}).Err(), new(ErrMapForOrderedArgument))
-	err = db.CreateView(ctx, "v", "src", Pipeline{})
-	assert.ErrorIs(t, err, ErrNotSupported)
-	assert.Contains(t, err.Error(), "views")
 	cs, err := db.Watch(ctx, Pipeline{})
 	assert.Nil(t, cs)
 	assert.ErrorIs(t, err, ErrNotSupported)

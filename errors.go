@@ -197,7 +197,7 @@ func commandError(err error) error {
 		if me.Code == codeNotImplemented {
 			return notImplemented(me)
 		}
-		return CommandError{Code: me.Code, Name: me.Name, Message: me.Message, Raw: errorReply(me.Code, me.Name, me.Message, dupKeyFields(err)...)}
+		return CommandError{Code: me.Code, Name: me.Name, Message: me.Message, Raw: errorReply(me.Code, me.Name, me.Message, append(dupKeyFields(err), errInfoFields(err)...)...)}
 	}
 	return err
 }
@@ -214,8 +214,13 @@ func asWriteError(index int, err error) (WriteError, bool) {
 	d := bson.D{{Key: "index", Value: int32(index)}, {Key: "code", Value: me.Code}}
 	d = append(d, dupKeyFields(err)...)
 	d = append(d, bson.E{Key: "errmsg", Value: me.Message})
+	var details bson.Raw
+	if info := errInfoFields(err); info != nil {
+		d = append(d, info...)
+		details = info[0].Value.(bson.Raw)
+	}
 	raw, _ := bson.Marshal(d)
-	return WriteError{Index: index, Code: int(me.Code), Message: me.Message, Raw: raw}, true
+	return WriteError{Index: index, Code: int(me.Code), Message: me.Message, Details: details, Raw: raw}, true
 }
 
 // namespaceError checks a database and collection name with the server's

@@ -33,7 +33,11 @@ func viewDef(c *materialize.Collection) (viewOn string, pipeline bson.Raw, ok bo
 	if c == nil {
 		return "", nil, false
 	}
-	opts := c.Options()
+	return viewOptions(c.Options())
+}
+
+// viewOptions reads a view's definition from collection options.
+func viewOptions(opts bson.Raw) (viewOn string, pipeline bson.Raw, ok bool) {
 	on, isStr := opts.Lookup("viewOn").StringValueOK()
 	if !isStr {
 		return "", nil, false

@@ -270,6 +270,12 @@ func (s *State) Apply(rec *wal.Record) (*State, error) {
 				return fail("no index %q", op.Name)
 			}
 			c.indexDrop(op.Name) // lead: drop the index tree
+		case wal.OpModifyCollection:
+			c := mut(ns, false)
+			if c == nil {
+				return fail("no such collection")
+			}
+			c.options = op.Doc
 		case wal.OpDropDatabase:
 			for ns2 := range next.colls {
 				if ns2.DB == op.DB {

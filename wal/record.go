@@ -32,6 +32,7 @@ const (
 	OpCreateIndex      OpKind = 13 // Name: index name; Doc: index spec
 	OpDropIndex        OpKind = 14 // Name: index name
 	OpDropDatabase     OpKind = 15 // DB only
+	OpModifyCollection OpKind = 16 // Doc: the collection's new options (collMod)
 
 	OpCreateProject OpKind = 20 // Doc: project description
 	OpDeleteProject OpKind = 21
@@ -91,6 +92,8 @@ func (k OpKind) String() string {
 		return "dropIndex"
 	case OpDropDatabase:
 		return "dropDatabase"
+	case OpModifyCollection:
+		return "modifyCollection"
 	case OpCreateProject:
 		return "createProject"
 	case OpDeleteProject:
@@ -144,7 +147,7 @@ type Record struct {
 func (k OpKind) isDocument() bool { return k >= OpInsert && k <= OpDelete }
 
 func (k OpKind) known() bool {
-	return (k >= OpInsert && k <= OpDelete) || (k >= OpCreateCollection && k <= OpDropDatabase) ||
+	return (k >= OpInsert && k <= OpDelete) || (k >= OpCreateCollection && k <= OpModifyCollection) ||
 		(k >= OpCreateProject && k <= OpUpdateBranch)
 }
 
@@ -200,7 +203,7 @@ func (o *Op) validate() error {
 		}
 	case o.Kind == OpDropDatabase:
 		return ValidateDatabaseName(o.DB)
-	case o.Kind >= OpCreateCollection && o.Kind <= OpDropIndex:
+	case o.Kind >= OpCreateCollection && o.Kind <= OpDropIndex, o.Kind == OpModifyCollection:
 		if err := ValidateNamespace(o.DB, o.Coll); err != nil {
 			return err
 		}
