@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -115,7 +116,7 @@ type txn struct {
 	ids     map[materialize.Namespace]*btree.BTreeG[bson.RawValue] // documents written
 	nss     map[materialize.Namespace]bool                         // namespaces written
 	checked wal.LSN                                                // committed records up to here were checked
-	touched bool                                                   // a checked record touched a namespace in nss
+	touched map[materialize.Namespace]bool                         // namespaces of nss that checked records wrote
 	failed  error                                                  // a statement failed: the transaction is aborted
 
 	commitErr error // the outcome of CommitTransaction
@@ -125,7 +126,7 @@ func (tx *txn) begun() bool { return tx.eng != nil }
 
 // release drops what the transaction holds once it is over.
 func (tx *txn) release() {
-	tx.st, tx.ops, tx.ids, tx.nss = nil, nil, nil, nil
+	tx.st, tx.ops, tx.ids, tx.nss, tx.touched = nil, nil, nil, nil, nil
 }
 
 // abortedError is the server's answer to any use of a transaction that a
@@ -168,6 +169,7 @@ func (tx *txn) begin(ctx context.Context, e *engine, v view) error {
 	tx.eng, tx.branch, tx.checked = e, v.branch, tx.snapLSN
 	tx.ids = map[materialize.Namespace]*btree.BTreeG[bson.RawValue]{}
 	tx.nss = map[materialize.Namespace]bool{}
+	tx.touched = map[materialize.Namespace]bool{}
 	return nil
 }
 
@@ -239,9 +241,9 @@ func (tx *txn) write(ctx context.Context, e *engine, v view, p plan) (wal.Record
 }
 
 // scan reports whether rec, a record of the branch committed after the
-// snapshot, conflicts with the transaction's writes, and whether it
-// touches a namespace the transaction wrote.
-func (tx *txn) scan(rec *wal.Record) (conflict, touched bool) {
+// snapshot, conflicts with the transaction's writes; it adds to touched
+// the namespaces the transaction wrote that rec writes too.
+func (tx *txn) scan(rec *wal.Record, touched map[materialize.Namespace]bool) (conflict bool) {
 	for i := range rec.Ops {
 		op := &rec.Ops[i]
 		ns := materialize.Namespace{DB: op.DB, Coll: op.Coll}
@@ -250,36 +252,36 @@ func (tx *txn) scan(rec *wal.Record) (conflict, touched bool) {
 			if !tx.nss[ns] {
 				continue
 			}
-			touched = true
+			touched[ns] = true
 			if ids := tx.ids[ns]; ids != nil {
 				if _, ok := ids.Get(op.ID); ok {
-					return true, true
+					return true
 				}
 			}
 		case wal.OpDropDatabase:
 			for w := range tx.nss {
 				if w.DB == op.DB {
-					return true, true
+					return true
 				}
 			}
 		case wal.OpRenameCollection:
 			if tx.nss[ns] {
-				return true, true
+				return true
 			}
 			if to, ok := op.Doc.Lookup("to").StringValueOK(); ok {
 				for w := range tx.nss {
 					if w.String() == to {
-						return true, true
+						return true
 					}
 				}
 			}
 		default: // create/drop collection, create/drop index
 			if tx.nss[ns] {
-				return true, true
+				return true
 			}
 		}
 	}
-	return false, touched
+	return false
 }
 
 // errRecheck makes commit check the records committed since its last
@@ -319,23 +321,19 @@ func (tx *txn) commit(ctx context.Context) (wal.Record, error) {
 			if last > tx.checked {
 				return "", nil, errRecheck
 			}
-			touched := tx.touched
+			// The round may run again: touched grows only in a copy.
+			touched := maps.Clone(tx.touched)
 			for i := range pending {
-				if pending[i].Branch != tx.id {
-					continue
-				}
-				c, t := tx.scan(&pending[i])
-				if c {
+				if pending[i].Branch == tx.id && tx.scan(&pending[i], touched) {
 					return "", nil, writeConflictError()
 				}
-				touched = touched || t
 			}
-			if touched {
+			if len(touched) > 0 {
 				st, err := e.stateFor(tx.id, pending)
 				if err != nil {
 					return "", nil, err
 				}
-				if err := tx.recheck(st); err != nil {
+				if err := tx.recheck(st, touched); err != nil {
 					return "", nil, writeConflictError()
 				}
 			}
@@ -370,11 +368,9 @@ func (tx *txn) checkCommitted(ctx context.Context) error {
 	e.mu.RUnlock()
 	errConflict := errors.New("conflict")
 	err = e.readRecords(ctx, lsns, func(rec *wal.Record) error {
-		c, t := tx.scan(rec)
-		if c {
+		if tx.scan(rec, tx.touched) {
 			return errConflict
 		}
-		tx.touched = tx.touched || t
 		return nil
 	})
 	if errors.Is(err, errConflict) {
@@ -389,14 +385,18 @@ func (tx *txn) checkCommitted(ctx context.Context) error {
 	return nil
 }
 
-// recheck re-validates the transaction's operations on the namespaces
-// others wrote since the snapshot against st, the newest state: _id and
-// unique keys free, before-images current. Operations on other namespaces
-// apply to the same collections they were planned on.
-func (tx *txn) recheck(st *materialize.State) error {
+// recheck re-validates the transaction's operations on the touched
+// namespaces, which others wrote since the snapshot, against st, the
+// newest state: _id and unique keys free, before-images current.
+// Operations on other namespaces apply to the very collections they were
+// planned on, so they need no check.
+func (tx *txn) recheck(st *materialize.State, touched map[materialize.Namespace]bool) error {
 	for i := range tx.ops {
 		op := &tx.ops[i]
 		ns := materialize.Namespace{DB: op.DB, Coll: op.Coll}
+		if !touched[ns] {
+			continue
+		}
 		c := st.Collection(ns)
 		switch op.Kind {
 		case wal.OpInsert:
