@@ -36,7 +36,8 @@
 // code 263); creating a collection, explicitly or by inserting, is allowed.
 // A transaction cannot span branches (code 263) nor run on a read-only
 // (AtLSN, AtTime) handle (ErrReadOnly). Branch operations (CreateBranch, ...)
-// are never part of a transaction. Snapshot sessions are not supported yet.
+// are never part of a transaction. A transaction's writes must fit in one log
+// record (wal.MaxRecordSize). Snapshot sessions are not supported yet.
 // A context carrying a session of the real driver is accepted and its
 // session ignored.
 package argon

@@ -119,6 +119,9 @@ type sessionContext struct {
 // NewSessionContext returns a SessionContext carrying sess, like
 // mongo.NewSessionContext.
 func NewSessionContext(ctx context.Context, sess Session) SessionContext {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return &sessionContext{Context: context.WithValue(ctx, sessionKey{}, sess), Session: sess}
 }
 
@@ -126,6 +129,9 @@ func NewSessionContext(ctx context.Context, sess Session) SessionContext {
 // mongo.SessionFromContext. A session of the real driver is not an argon
 // Session: Argon's operations accept contexts carrying one and ignore it.
 func SessionFromContext(ctx context.Context) Session {
+	if ctx == nil {
+		return nil
+	}
 	s, _ := ctx.Value(sessionKey{}).(Session)
 	return s
 }
@@ -399,6 +405,9 @@ func (s *clientSession) CommitTransaction(ctx context.Context) error {
 		tx.release()
 		return tx.commitErr
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	cctx := ctx
 	if tx.maxCommitTime != nil && *tx.maxCommitTime > 0 {
 		var cancel context.CancelFunc
@@ -457,6 +466,9 @@ const withTransactionTimeout = 120 * time.Second
 // abort ignore ctx's deadline and cancellation, as the driver's do.
 func (s *clientSession) WithTransaction(ctx context.Context, fn func(ctx SessionContext) (interface{}, error),
 	opts ...*options.TransactionOptions) (interface{}, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	timeout := time.NewTimer(withTransactionTimeout)
 	defer timeout.Stop()
 	for {

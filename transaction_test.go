@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -728,3 +729,39 @@ func TestSession_WithTransaction_CallbackCommitsOrAborts(t *testing.T) {
 	assert.Equal(t, 1, calls)
 	assert.Equal(t, int64(1), txnCount(t, coll))
 }
+
+func TestSession_CommitTransaction_MaxCommitTime(t *testing.T) {
+	ctx := context.Background()
+	c := crudClient(t)
+	coll := c.Database("db").Collection("c")
+	s, err := c.StartSession(options.Session().SetDefaultMaxCommitTime(ptrDuration(time.Nanosecond)))
+	require.NoError(t, err)
+	defer s.EndSession(ctx)
+	require.NoError(t, s.StartTransaction())
+	_, err = coll.InsertOne(NewSessionContext(ctx, s), bson.D{})
+	require.NoError(t, err)
+	err = s.CommitTransaction(ctx)
+	var ce CommandError
+	require.True(t, errors.As(err, &ce), "got %T %v", err, err)
+	assert.True(t, ce.IsMaxTimeMSExpiredError())
+	// Not committed, and still in progress: it can be aborted.
+	require.NoError(t, s.AbortTransaction(ctx))
+	assert.Equal(t, int64(0), txnCount(t, coll))
+}
+
+func TestSession_NilContext_DoesNotPanic(t *testing.T) {
+	c := crudClient(t)
+	s, err := c.StartSession()
+	require.NoError(t, err)
+	defer s.EndSession(context.Background())
+	assert.Nil(t, SessionFromContext(nil)) //nolint:staticcheck // nil on purpose
+	sc := NewSessionContext(nil, s)        //nolint:staticcheck // nil on purpose
+	assert.Equal(t, s, SessionFromContext(sc))
+	_, err = s.WithTransaction(nil, func(sc SessionContext) (interface{}, error) { //nolint:staticcheck // nil on purpose
+		return c.Database("db").Collection("c").InsertOne(sc, bson.D{})
+	})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), txnCount(t, c.Database("db").Collection("c")))
+}
+
+func ptrDuration(d time.Duration) *time.Duration { return &d }
