@@ -12,7 +12,9 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/mongo/readpref"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/x/mongo/driver"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/session"
 )
 
@@ -330,9 +332,10 @@ func (s *clientSession) EndSession(ctx context.Context) {
 // StartTransaction starts a transaction. It takes no snapshot: the first
 // operation given the session does (snapshot isolation from there on).
 // Options not given come from the session's defaults. An unacknowledged
-// write concern fails as with the driver; read concern and read
-// preference are accepted (a transaction always reads its snapshot of
-// the one log); MaxCommitTime bounds CommitTransaction.
+// write concern fails as with the driver; a read preference other than
+// primary fails reads after the first, as with the driver; the read
+// concern is accepted (a transaction always reads its snapshot of the one
+// log); MaxCommitTime bounds CommitTransaction.
 func (s *clientSession) StartTransaction(opts ...*options.TransactionOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -347,7 +350,7 @@ func (s *clientSession) StartTransaction(opts ...*options.TransactionOptions) er
 		return ErrUnackWCUnsupported
 	}
 	s.txnNumber++
-	s.txn = &txn{number: s.txnNumber, maxCommitTime: o.MaxCommitTime}
+	s.txn = &txn{number: s.txnNumber, maxCommitTime: o.MaxCommitTime, readPref: o.ReadPreference}
 	s.state = txnStarting
 	return nil
 }
@@ -540,6 +543,10 @@ func (s *clientSession) snapshot(ctx context.Context, e *engine, v view) (*mater
 	defer s.mu.Unlock()
 	if err := s.useLocked(e); err != nil {
 		return nil, err
+	}
+	if s.state == txnInProgress && s.txn.readPref != nil && s.txn.readPref.Mode() != readpref.PrimaryMode {
+		// The driver's check, made from the second operation on.
+		return nil, driver.ErrNonPrimaryReadPref
 	}
 	if s.state == txnStarting || s.state == txnInProgress {
 		st, err := s.txn.read(ctx, e, v)

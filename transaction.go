@@ -13,6 +13,7 @@ import (
 	"github.com/argon-lab/argon/wal"
 	"github.com/tidwall/btree"
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/readpref"
 )
 
 // Transactions (see the package documentation for the user's view).
@@ -106,6 +107,7 @@ func refuseInTransaction(ctx context.Context, err CommandError) error {
 type txn struct {
 	number        int64
 	maxCommitTime *time.Duration
+	readPref      *readpref.ReadPref
 
 	eng     *engine // nil until the first operation
 	branch  string  // the branch name the first operation used

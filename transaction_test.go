@@ -15,7 +15,9 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/mongo/readpref"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/x/mongo/driver"
 )
 
 // txnCount returns how many documents coll holds, read outside any session.
@@ -222,6 +224,14 @@ func TestSession_Transaction_WriteConflict_IsTransient(t *testing.T) {
 			_, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: 1}})
 			require.NoError(t, err)
 			crudSeed(t, coll, bson.D{{Key: "_id", Value: 1}, {Key: "n", Value: 0}})
+		}, true},
+		{"document changed and changed back", func(t *testing.T) {
+			// The document ends as the snapshot saw it: still a conflict.
+			was := txnField(t, ctx, coll, 1, "n")
+			for _, v := range []interface{}{int32(-1), was} {
+				_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: v}}}})
+				require.NoError(t, err)
+			}
 		}, true},
 		{"other document", func(t *testing.T) {
 			_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: 2}}, inc)
@@ -436,6 +446,11 @@ func TestSession_StateMachine_DriverErrors(t *testing.T) {
 		{"unacknowledged write concern", func(s Session) error {
 			return s.StartTransaction(options.Transaction().SetWriteConcern(writeconcern.Unacknowledged()))
 		}, ErrUnackWCUnsupported},
+		{"secondary read preference", func(s Session) error {
+			require.NoError(t, s.StartTransaction(options.Transaction().SetReadPreference(readpref.Secondary())))
+			require.NoError(t, insert(s))
+			return coll.FindOne(NewSessionContext(ctx, s), bson.D{}).Err()
+		}, driver.ErrNonPrimaryReadPref},
 		{"operation after EndSession", func(s Session) error {
 			s.EndSession(ctx)
 			return insert(s)
