@@ -220,6 +220,9 @@ func (db *Database) aggregate(ctx context.Context, pipeline interface{}, opts []
 // inserts, replaces or merges document by document. Unique-index and _id
 // violations fail the whole stage with the server's duplicate-key error.
 func writeOutput(ctx context.Context, client *Client, c codec, srcDB string, out *materialize.OutSpec, docs []bson.Raw) error {
+	if err := refuseInTransaction(ctx, txnError(codeOperationNotSupportedInTransaction, "OperationNotSupportedInTransaction", out.Stage+" cannot be used in a transaction")); err != nil {
+		return err
+	}
 	dbName := out.DB
 	if dbName == "" {
 		dbName = srcDB

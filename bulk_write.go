@@ -502,6 +502,12 @@ func (coll *Collection) execStmts(ctx context.Context, stmts []stmt, ordered boo
 			return nil, commandError(err)
 		}
 		all = append(all, res...)
+		for _, r := range res {
+			if r.err != nil {
+				failTransaction(ctx, r.err) // a failed statement aborts a transaction
+				break
+			}
+		}
 		if ordered && len(res) > 0 && res[len(res)-1].err != nil {
 			break
 		}

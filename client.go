@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/argon-lab/argon/wal"
@@ -107,6 +108,8 @@ type clientConn struct {
 	engines map[string]*engine
 
 	ttl *ttlMonitor // TTL monitor (ttl.go); nil when disabled
+
+	sessions atomic.Int64 // sessions started and not ended (session.go)
 }
 
 // Connect keeps the log in the MongoDB deployment that opts name (the same
@@ -302,26 +305,34 @@ func (c *Client) ListDatabases(ctx context.Context, filter interface{}, opts ...
 	return res, nil
 }
 
-// NumberSessionsInProgress returns the number of sessions in progress:
-// always 0 until sessions are supported.
-func (c *Client) NumberSessionsInProgress() int { return 0 }
+// NumberSessionsInProgress returns the number of sessions started and not
+// yet ended through this client's connection.
+func (c *Client) NumberSessionsInProgress() int { return int(c.conn.sessions.Load()) }
 
 // Timeout returns the client-wide timeout set through ClientOptions, if any.
 func (c *Client) Timeout() *time.Duration { return c.timeout }
 
-// StartSession is not supported yet: sessions and transactions are planned.
+// StartSession starts a session (see Session). End it with EndSession.
+// CausalConsistency is accepted (it always holds in Argon); the Default*
+// options are the defaults of the session's transactions; snapshot
+// sessions are not supported yet.
 func (c *Client) StartSession(opts ...*options.SessionOptions) (Session, error) {
-	return nil, notSupported("sessions (Client.StartSession)")
+	s, err := c.startSession(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// UseSession is not supported yet: sessions and transactions are planned.
+// UseSession runs fn with a new session's SessionContext and ends the
+// session when fn returns.
 func (c *Client) UseSession(ctx context.Context, fn func(SessionContext) error) error {
-	return notSupported("sessions (Client.UseSession)")
+	return c.useSession(ctx, nil, fn)
 }
 
-// UseSessionWithOptions is not supported yet.
+// UseSessionWithOptions is UseSession with options for the session.
 func (c *Client) UseSessionWithOptions(ctx context.Context, opts *options.SessionOptions, fn func(SessionContext) error) error {
-	return notSupported("sessions (Client.UseSessionWithOptions)")
+	return c.useSession(ctx, opts, fn)
 }
 
 // Watch is not supported yet: change streams fed by the log are planned.

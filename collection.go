@@ -1112,6 +1112,9 @@ func (coll *Collection) Drop(ctx context.Context) error {
 	if err := namespaceError(coll.db.name, coll.name, true); err != nil {
 		return err
 	}
+	if err := noTransaction(ctx, "drop"); err != nil {
+		return err
+	}
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
 	ns := coll.ns()

@@ -122,6 +122,9 @@ func (db *Database) Drop(ctx context.Context) error {
 	if err := databaseError(db.name); err != nil {
 		return err
 	}
+	if err := noTransaction(ctx, "dropDatabase"); err != nil {
+		return err
+	}
 	ctx, cancel := db.client.opContext(ctx)
 	defer cancel()
 	_, err := db.client.eng.write(ctx, db.client.branch, func(st *materialize.State) ([]wal.Op, error) {

@@ -136,8 +136,17 @@ func (e *engine) sync(ctx context.Context) (wal.LSN, error) {
 	return lsn, e.applyErr
 }
 
-// snapshot catches up with the log and returns the state v sees.
+// snapshot catches up with the log and returns the state v sees; for an
+// operation of a session's transaction, the transaction's (session.go).
 func (e *engine) snapshot(ctx context.Context, v view) (*materialize.State, error) {
+	if s := sessionOf(ctx); s != nil {
+		return s.snapshot(ctx, e, v)
+	}
+	return e.viewState(ctx, v)
+}
+
+// viewState catches up with the log and returns the state v sees.
+func (e *engine) viewState(ctx context.Context, v view) (*materialize.State, error) {
 	tail, err := e.sync(ctx)
 	if err != nil {
 		return nil, err
@@ -348,7 +357,18 @@ type plan func(st *materialize.State) ([]wal.Op, error)
 // A plan's verdict that depends on the state (no match, duplicate key) is
 // only trusted once the state it saw is the newest: otherwise write catches
 // up and plans again, so a write never fails or no-ops on stale data.
+//
+// An operation of a session's transaction is buffered by the transaction
+// instead (session.go).
 func (e *engine) write(ctx context.Context, v view, p plan) (wal.Record, error) {
+	if s := sessionOf(ctx); s != nil {
+		return s.write(ctx, e, v, p)
+	}
+	return e.writeNow(ctx, v, p)
+}
+
+// writeNow is write outside transactions.
+func (e *engine) writeNow(ctx context.Context, v view, p plan) (wal.Record, error) {
 	if v.readOnly() {
 		return wal.Record{}, fmt.Errorf("%w: %s", ErrReadOnly, v)
 	}

@@ -143,6 +143,9 @@ func (iv IndexView) CreateMany(ctx context.Context, models []IndexModel, opts ..
 	if err := namespaceError(coll.db.name, coll.name, true); err != nil {
 		return nil, err
 	}
+	if err := noTransaction(ctx, "createIndexes"); err != nil {
+		return nil, err
+	}
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
 	_, err := coll.client.eng.write(ctx, coll.client.branch, func(st *materialize.State) ([]wal.Op, error) {
@@ -363,6 +366,9 @@ func (iv IndexView) drop(ctx context.Context, pick func(c *materialize.Collectio
 		return nil, err
 	}
 	if err := namespaceError(coll.db.name, coll.name, true); err != nil {
+		return nil, err
+	}
+	if err := noTransaction(ctx, "dropIndexes"); err != nil {
 		return nil, err
 	}
 	ctx, cancel := coll.client.opContext(ctx)

@@ -65,6 +65,8 @@ func TestParity_MethodSets_MatchDriver(t *testing.T) {
 		{reflect.TypeOf(&mongo.ChangeStream{}), reflect.TypeOf(&ChangeStream{})},
 		{reflect.TypeOf(&mongo.Cursor{}), reflect.TypeOf(&Cursor{})},
 		{reflect.TypeOf(&mongo.SingleResult{}), reflect.TypeOf(&SingleResult{})},
+		{reflect.TypeOf((*mongo.Session)(nil)).Elem(), reflect.TypeOf((*Session)(nil)).Elem()},
+		{reflect.TypeOf((*mongo.SessionContext)(nil)).Elem(), reflect.TypeOf((*SessionContext)(nil)).Elem()},
 	}
 	for _, p := range pairs {
 		t.Run(p.driver.String(), func(t *testing.T) {
@@ -73,17 +75,46 @@ func TestParity_MethodSets_MatchDriver(t *testing.T) {
 			}
 			for i := 0; i < p.driver.NumMethod(); i++ {
 				dm := p.driver.Method(i)
+				if !dm.IsExported() {
+					// mongo.Session's unexported method seals it: no
+					// other package can have it.
+					continue
+				}
 				am, ok := p.argon.MethodByName(dm.Name)
 				if !ok {
 					t.Errorf("%s lacks method %s%s", p.argon, dm.Name, dm.Type)
 					continue
 				}
-				// Method types include the receiver; compare without it.
-				if !sameShape(methodFunc(dm.Type), methodFunc(am.Type)) {
+				dt, at := dm.Type, am.Type
+				if p.driver.Kind() != reflect.Interface {
+					// Method types of concrete types include the
+					// receiver; compare without it.
+					dt, at = methodFunc(dt), methodFunc(at)
+				}
+				if !sameShape(dt, at) {
 					t.Errorf("%s.%s: argon %s, driver %s", p.argon, dm.Name, am.Type, dm.Type)
 				}
 			}
 		})
+	}
+}
+
+// TestParity_SessionFuncs_MatchDriver checks the package-level session
+// functions against the driver's.
+func TestParity_SessionFuncs_MatchDriver(t *testing.T) {
+	pairs := []struct {
+		name   string
+		driver interface{}
+		argon  interface{}
+	}{
+		{"NewSessionContext", mongo.NewSessionContext, NewSessionContext},
+		{"SessionFromContext", mongo.SessionFromContext, SessionFromContext},
+		{"WithSession", mongo.WithSession, WithSession},
+	}
+	for _, p := range pairs {
+		if !sameShape(reflect.TypeOf(p.driver), reflect.TypeOf(p.argon)) {
+			t.Errorf("%s: argon %T, driver %T", p.name, p.argon, p.driver)
+		}
 	}
 }
 
