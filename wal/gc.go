@@ -25,11 +25,12 @@ import (
 // tombstones are durable, per the store, when Tombstone returns.
 type Tombstoner interface {
 	// Tombstone replaces the records of project at lsns (each at most the
-	// tail) with tombstones and returns how many bytes of storage that
-	// freed. LSNs that already hold tombstones are skipped, so a call may
-	// be repeated after a failure. Catalog records (Branch "") are refused:
-	// the engine needs them to know its branches.
-	Tombstone(ctx context.Context, project string, lsns []LSN) (int64, error)
+	// tail) with tombstones and returns how many records it replaced and
+	// how many bytes of storage that freed. LSNs that already hold
+	// tombstones are skipped (and not counted), so a call may be repeated
+	// after a failure. Catalog records (Branch "") are refused: the engine
+	// needs them to know its branches.
+	Tombstone(ctx context.Context, project string, lsns []LSN) (records int, bytes int64, err error)
 }
 
 // tombstoneOf returns the tombstone of r.
@@ -58,29 +59,29 @@ func sortedLSNs(project string, lsns []LSN, tail LSN) ([]LSN, error) {
 
 // Tombstone implements Tombstoner. Freed bytes are those of the encodings
 // the store keeps.
-func (s *MemoryStore) Tombstone(ctx context.Context, project string, lsns []LSN) (int64, error) {
+func (s *MemoryStore) Tombstone(ctx context.Context, project string, lsns []LSN) (int, int64, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return 0, ErrClosed
+		return 0, 0, ErrClosed
 	}
 	log := s.projects[project]
 	sorted, err := sortedLSNs(project, lsns, LSN(len(log)))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// Check everything first, so a refused call changes nothing.
 	tombs := make([][]byte, len(sorted))
 	for i, lsn := range sorted {
 		r, err := DecodeRecord(log[lsn-1])
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if err := checkTombstoneTarget(project, &r); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if !r.Tombstone {
 			t := tombstoneOf(&r)
@@ -90,14 +91,16 @@ func (s *MemoryStore) Tombstone(ctx context.Context, project string, lsns []LSN)
 	// Readers use the slice they saw after unlocking: change a copy.
 	log = slices.Clone(log)
 	s.projects[project] = log
+	var n int
 	var freed int64
 	for i, lsn := range sorted {
 		if tombs[i] != nil {
+			n++
 			freed += int64(len(log[lsn-1]) - len(tombs[i]))
 			log[lsn-1] = tombs[i]
 		}
 	}
-	return freed, nil
+	return n, freed, nil
 }
 
 // Tombstone implements Tombstoner. Each segment holding some of lsns is
@@ -108,31 +111,31 @@ func (s *MemoryStore) Tombstone(ctx context.Context, project string, lsns []LSN)
 // "<segment>.gc" file that the next call overwrites. The last segment is
 // sealed first: later appends go to a new segment, so the rewrite never
 // races an append. Reads and appends wait only while the files are swapped.
-func (s *DirStore) Tombstone(ctx context.Context, project string, lsns []LSN) (int64, error) {
+func (s *DirStore) Tombstone(ctx context.Context, project string, lsns []LSN) (int, int64, error) {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return 0, ErrClosed
+		return 0, 0, ErrClosed
 	}
 	p := s.project(project, false)
 	s.mu.RUnlock()
 	if p == nil {
 		if len(lsns) == 0 {
-			return 0, nil
+			return 0, 0, nil
 		}
-		return 0, fmt.Errorf("%w: project %q has no records", ErrInvalidRecord, project)
+		return 0, 0, fmt.Errorf("%w: project %q has no records", ErrInvalidRecord, project)
 	}
 	p.gcMu.Lock()
 	defer p.gcMu.Unlock()
 
 	rewrites, err := s.prepareTombstones(ctx, p, lsns)
-	for _, rw := range rewrites {
-		if err != nil || rw.freed == 0 {
+	if err != nil {
+		for _, rw := range rewrites {
 			os.Remove(rw.tmp)
 		}
 	}
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	return s.swapSegments(p, rewrites)
 }
@@ -143,6 +146,7 @@ type segmentRewrite struct {
 	tmp   string
 	offs  []int64
 	size  int64
+	n     int // records replaced
 	freed int64
 }
 
@@ -241,10 +245,11 @@ func (s *DirStore) rewriteSegment(p *dirProject, seg *dirSegment, lsns []LSN) (s
 		if buf, err = appendFrame(buf, &t, batch); err != nil {
 			return rw, err
 		}
+		rw.n++
 		rw.freed += fn - int64(len(buf)-before)
 	}
 	rw.size = int64(len(buf))
-	if rw.freed == 0 {
+	if rw.n == 0 {
 		return rw, nil // only tombstones already: nothing to write
 	}
 	rw.tmp = seg.path + ".gc"
@@ -268,24 +273,22 @@ func (s *DirStore) rewriteSegment(p *dirProject, seg *dirSegment, lsns []LSN) (s
 // swapSegments renames the rewritten segments into place while no reader
 // or appender is inside the store, and reopens them. The caller holds
 // p.gcMu.
-func (s *DirStore) swapSegments(p *dirProject, rewrites []segmentRewrite) (int64, error) {
+func (s *DirStore) swapSegments(p *dirProject, rewrites []segmentRewrite) (int, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		for _, rw := range rewrites {
 			os.Remove(rw.tmp)
 		}
-		return 0, ErrClosed
+		return 0, 0, ErrClosed
 	}
+	var n int
 	var freed int64
 	for i, rw := range rewrites {
-		if rw.freed == 0 {
-			continue
-		}
 		seg := rw.seg
 		// Closing first lets the rename replace the file on every system.
 		if err := seg.f.Close(); err != nil {
-			return freed, fmt.Errorf("wal: close %s: %w", seg.path, err)
+			return n, freed, fmt.Errorf("wal: close %s: %w", seg.path, err)
 		}
 		rerr := os.Rename(rw.tmp, seg.path)
 		f, err := os.OpenFile(seg.path, os.O_RDWR, 0)
@@ -297,67 +300,67 @@ func (s *DirStore) swapSegments(p *dirProject, rewrites []segmentRewrite) (int64
 			for _, later := range rewrites[i+1:] {
 				os.Remove(later.tmp)
 			}
-			return freed, fmt.Errorf("wal: garbage collection: reopen %s: %w", seg.path, err)
+			return n, freed, fmt.Errorf("wal: garbage collection: reopen %s: %w", seg.path, err)
 		}
 		seg.f = f
 		if rerr != nil {
 			os.Remove(rw.tmp)
-			return freed, fmt.Errorf("wal: garbage collection: %w", rerr)
+			return n, freed, fmt.Errorf("wal: garbage collection: %w", rerr)
 		}
 		p.mu.Lock()
 		seg.offs, seg.size = rw.offs, rw.size
 		p.mu.Unlock()
+		n += rw.n
 		freed += rw.freed
 	}
-	if !s.opts.NoSync && freed > 0 {
+	if !s.opts.NoSync && n > 0 {
 		if err := syncDir(p.dir); err != nil {
-			return freed, fmt.Errorf("wal: garbage collection: %w", err)
+			return n, freed, fmt.Errorf("wal: garbage collection: %w", err)
 		}
 	}
-	return freed, nil
+	return n, freed, nil
 }
 
 // Tombstone implements Tombstoner: each record document is replaced by its
 // tombstone's (same _id, project and nonce), then the chunks of a large
 // record are deleted. Other processes may append and read meanwhile: the
 // set of _ids never changes.
-func (s *MongoStore) Tombstone(ctx context.Context, project string, lsns []LSN) (int64, error) {
+func (s *MongoStore) Tombstone(ctx context.Context, project string, lsns []LSN) (n int, freed int64, err error) {
 	tail, _, err := s.Tail(ctx, project)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	sorted, err := sortedLSNs(project, lsns, tail)
 	if err != nil || len(sorted) == 0 {
-		return 0, err
+		return 0, 0, err
 	}
 	ctx, cancel, err := s.opCtx(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer cancel()
-	var freed int64
 	for _, lsn := range sorted {
 		id := mongoRecordID(project, lsn)
 		var raw bson.Raw
 		err := s.records.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&raw)
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			return freed, fmt.Errorf("%w: project %q lsn %d is missing below the tail", ErrCorrupt, project, lsn)
+			return n, freed, fmt.Errorf("%w: project %q lsn %d is missing below the tail", ErrCorrupt, project, lsn)
 		}
 		if err != nil {
-			return freed, fmt.Errorf("wal: mongodb store: reading %q lsn %d: %w", project, lsn, err)
+			return n, freed, fmt.Errorf("wal: mongodb store: reading %q lsn %d: %w", project, lsn, err)
 		}
 		head, err := DecodeRecordHead(raw)
 		if err != nil {
-			return freed, err
+			return n, freed, err
 		}
 		if head.LSN != lsn {
-			return freed, fmt.Errorf("%w: project %q: _id of lsn %d holds lsn %d", ErrCorrupt, project, lsn, head.LSN)
+			return n, freed, fmt.Errorf("%w: project %q: _id of lsn %d holds lsn %d", ErrCorrupt, project, lsn, head.LSN)
 		}
 		if tomb, _ := raw.Lookup(fTombstone).BooleanOK(); tomb {
 			continue
 		}
 		if err := checkTombstoneTarget(project, &head); err != nil {
-			return freed, err
+			return n, freed, err
 		}
 		nonce, _ := raw.Lookup(mfNonce).Int64OK()
 		t := tombstoneOf(&head)
@@ -367,18 +370,19 @@ func (s *MongoStore) Tombstone(ctx context.Context, project string, lsns []LSN) 
 			return bsoncore.AppendInt64Element(dst, mfNonce, nonce)
 		})
 		if _, err := s.records.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.Raw(doc)); err != nil {
-			return freed, fmt.Errorf("wal: mongodb store: tombstoning %q lsn %d: %w", project, lsn, err)
+			return n, freed, fmt.Errorf("wal: mongodb store: tombstoning %q lsn %d: %w", project, lsn, err)
 		}
+		n++
 		freed += int64(len(raw) - len(doc))
 		if set, chunked := raw.Lookup(mfChunks).StringValueOK(); chunked {
-			n, err := s.dropChunkSet(ctx, set)
-			freed += n
+			size, err := s.dropChunkSet(ctx, set)
+			freed += size
 			if err != nil {
-				return freed, err
+				return n, freed, err
 			}
 		}
 	}
-	return freed, nil
+	return n, freed, nil
 }
 
 // dropChunkSet deletes the chunks of a tombstoned record and returns their

@@ -58,21 +58,23 @@ func testTombstoner(t *testing.T, h storeHarness) {
 		}
 	}
 
-	_, err = ts.Tombstone(ctx, project, []LSN{3})
+	_, _, err = ts.Tombstone(ctx, project, []LSN{3})
 	require.ErrorIs(t, err, ErrInvalidRecord, "a catalog record")
-	_, err = ts.Tombstone(ctx, project, []LSN{5, n + 1})
+	_, _, err = ts.Tombstone(ctx, project, []LSN{5, n + 1})
 	require.ErrorIs(t, err, ErrInvalidRecord, "beyond the tail")
 	require.Len(t, readAll(t, s, project), n)
 	for _, r := range readAll(t, s, project) {
 		require.False(t, r.Tombstone, "a refused call changed lsn %d", r.LSN)
 	}
 
-	freed, err := ts.Tombstone(ctx, project, kill)
+	count, freed, err := ts.Tombstone(ctx, project, kill)
 	require.NoError(t, err)
+	require.Equal(t, len(kill), count)
 	require.Positive(t, freed)
 	check(s)
-	freed, err = ts.Tombstone(ctx, project, kill)
+	count, freed, err = ts.Tombstone(ctx, project, kill)
 	require.NoError(t, err)
+	require.Zero(t, count, "tombstones are skipped")
 	require.Zero(t, freed, "tombstoning tombstones frees nothing")
 
 	// Appends continue after the last segment was rewritten.
@@ -124,7 +126,7 @@ func testTombstoner(t *testing.T, h storeHarness) {
 		}
 	}()
 	for l := LSN(20); l <= 30; l += 2 {
-		_, err := ts.Tombstone(ctx, project, []LSN{l, l + 1})
+		_, _, err := ts.Tombstone(ctx, project, []LSN{l, l + 1})
 		require.NoError(t, err)
 		kill = append(kill, l, l+1)
 	}
