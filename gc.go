@@ -661,3 +661,98 @@ func (e *engine) retained(at wal.LSN) error {
 	defer e.mu.RUnlock()
 	return e.cat.retained(at)
 }
+
+// GarbageCollectAll collects every project of the store, one after the
+// other in name order, and reports each: live projects as GarbageCollect
+// does, and projects deleted more than the retention window ago by
+// removing all their data records (their catalog records stay, so the log
+// still says what the project was). It stops at the first error, with the
+// reports so far.
+func (c *Client) GarbageCollectAll(ctx context.Context, opts ...*GCOptions) ([]GCReport, error) {
+	if err := c.live(); err != nil {
+		return nil, err
+	}
+	projects, err := c.store.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := mergeGCOptions(opts)
+	var out []GCReport
+	for _, p := range projects {
+		deleted, err := c.projectDeleted(ctx, p)
+		if err != nil {
+			return out, err
+		}
+		var rep GCReport
+		if deleted {
+			rep, err = c.collectDeletedProject(ctx, p, o)
+		} else {
+			var pc *Client
+			if pc, err = c.WithProject(ctx, p); err == nil {
+				rep, err = pc.GarbageCollect(ctx, &o)
+			}
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rep)
+	}
+	return out, nil
+}
+
+// collectDeletedProject removes the data records of a project deleted
+// more than the retention window ago. Nothing reads a deleted project, and
+// it accepts no records, so no collection record is needed.
+func (c *Client) collectDeletedProject(ctx context.Context, project string, o GCOptions) (GCReport, error) {
+	dryRun := o.DryRun != nil && *o.DryRun
+	rep := GCReport{Project: project, DryRun: dryRun}
+	cfg := c.conn.gcConfig()
+	if o.Retention != nil {
+		cfg.retention = *o.Retention
+	}
+	batch := defaultGCBatch
+	if o.BatchSize != nil && *o.BatchSize > 0 {
+		batch = *o.BatchSize
+	}
+	tail, deletedAt, err := c.store.Tail(ctx, project)
+	if err != nil || deletedAt.After(cfg.clock().Add(-cfg.retention)) {
+		return rep, err // deleted within the window: kept
+	}
+	rep.Horizon, rep.HorizonTime = tail, deletedAt
+	var lsns []wal.LSN
+	for from := wal.LSN(1); from <= tail; {
+		recs, err := c.store.Read(ctx, project, from, maxLogReadBatch)
+		if err != nil {
+			return rep, err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for i := range recs {
+			if recs[i].Branch != "" && !recs[i].Tombstone {
+				lsns = append(lsns, recs[i].LSN)
+			}
+		}
+		from = recs[len(recs)-1].LSN + 1
+	}
+	if dryRun {
+		rep.Records = len(lsns)
+		return rep, nil
+	}
+	ts, ok := c.store.(wal.Tombstoner)
+	if !ok {
+		return rep, notSupported(fmt.Sprintf("garbage collection on a %T store (it does not implement wal.Tombstoner)", c.store))
+	}
+	for i := 0; i < len(lsns); i += batch {
+		n, bytes, err := ts.Tombstone(ctx, project, lsns[i:min(i+batch, len(lsns))])
+		rep.Records += n
+		rep.Bytes += bytes
+		if err != nil {
+			return rep, fmt.Errorf("argon: garbage collection of deleted project %q removed %d records, then: %w", project, rep.Records, err)
+		}
+		if o.Progress != nil {
+			o.Progress(min(i+batch, len(lsns)), len(lsns))
+		}
+	}
+	return rep, nil
+}

@@ -369,3 +369,48 @@ func TestClient_GarbageCollect_MongoStore(t *testing.T) {
 		require.ErrorIs(t, err, ErrBeforeRetention)
 	}
 }
+
+func TestClient_GarbageCollectAll_DeletedProject(t *testing.T) {
+	ctx := context.Background()
+	clk := newTestClock()
+	store := wal.NewMemoryStore()
+	c := newGCClient(t, store, clk)
+	setV(t, c, 1, 1)
+	p, err := c.WithProject(ctx, "gone")
+	require.NoError(t, err)
+	setV(t, p, 1, 1)
+	setV(t, p, 2, 2)
+	_, err = p.CreateBranch(ctx, "x")
+	require.NoError(t, err)
+	setV(t, p.WithBranch("x"), 3, 3)
+	require.NoError(t, c.DeleteProject(ctx, "gone"))
+
+	reps, err := c.GarbageCollectAll(ctx)
+	require.NoError(t, err)
+	require.Len(t, reps, 2)
+	for _, r := range reps {
+		require.Zero(t, r.Records, "within the window: %s", r.Project)
+	}
+	clk.Advance(8 * 24 * time.Hour)
+	reps, err = c.GarbageCollectAll(ctx, GC().SetDryRun(true))
+	require.NoError(t, err)
+	require.Equal(t, "gone", reps[1].Project)
+	require.Equal(t, 3, reps[1].Records)
+	require.Empty(t, tombstones(t, store, "gone"))
+	reps, err = c.GarbageCollectAll(ctx, GC().SetBatchSize(2))
+	require.NoError(t, err)
+	require.Equal(t, 3, reps[1].Records)
+	require.Positive(t, reps[1].Bytes)
+	require.Len(t, tombstones(t, store, "gone"), 3)
+	// The deleted project still reads as deleted in a fresh process, and
+	// the live one is untouched.
+	c2 := newGCClient(t, store, clk)
+	_, err = c2.WithProject(ctx, "gone")
+	require.ErrorIs(t, err, ErrProjectNotFound)
+	got, err := readState(ctx, c2)
+	require.NoError(t, err)
+	require.Equal(t, map[int32]int32{1: 1}, got)
+	projects, err := c2.ListProjects(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{DefaultProject}, projects)
+}
