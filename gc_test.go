@@ -414,3 +414,23 @@ func TestClient_GarbageCollectAll_DeletedProject(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{DefaultProject}, projects)
 }
+
+func TestClient_Head(t *testing.T) {
+	ctx := context.Background()
+	clk := newTestClock()
+	c := newGCClient(t, wal.NewMemoryStore(), clk)
+	lsn, at, err := c.Head(ctx)
+	require.NoError(t, err)
+	require.Zero(t, lsn)
+	require.True(t, at.IsZero())
+	setV(t, c, 1, 1)
+	clk.Advance(time.Minute)
+	l2 := setV(t, c, 1, 2)
+	lsn, at, err = c.Head(ctx)
+	require.NoError(t, err)
+	require.Equal(t, l2, lsn)
+	require.True(t, clk.Now().Equal(at), "%s", at)
+	h, err := c.RetentionHorizon(ctx)
+	require.NoError(t, err)
+	require.Zero(t, h)
+}
