@@ -93,6 +93,12 @@ func TestClient_GarbageCollect_DeletedBranch(t *testing.T) {
 	require.Equal(t, m1+1, rep.CollectLSN)
 	require.Equal(t, [][2]int{{1, 2}, {2, 2}}, progress)
 	require.Equal(t, []wal.LSN{x1, x2}, tombstones(t, store, DefaultProject))
+	// The engine dropped the purged branches' states.
+	c.eng.mu.RLock()
+	require.Nil(t, c.eng.cat.get("b2"))
+	require.Nil(t, c.eng.cat.get(info.ID))
+	require.Zero(t, c.eng.gc.todo.Len())
+	c.eng.mu.RUnlock()
 
 	// main reads the same at head and at the horizon; below it, refused.
 	got, err := readState(ctx, c)
