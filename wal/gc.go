@@ -369,8 +369,14 @@ func (s *MongoStore) Tombstone(ctx context.Context, project string, lsns []LSN) 
 			dst = bsoncore.AppendStringElement(dst, mfProject, project)
 			return bsoncore.AppendInt64Element(dst, mfNonce, nonce)
 		})
-		if _, err := s.records.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.Raw(doc)); err != nil {
+		// The filter skips a record another collector tombstoned meanwhile,
+		// so each removal is counted once.
+		res, err := s.records.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: fTombstone, Value: bson.D{{Key: "$exists", Value: false}}}}, bson.Raw(doc))
+		if err != nil {
 			return n, freed, fmt.Errorf("wal: mongodb store: tombstoning %q lsn %d: %w", project, lsn, err)
+		}
+		if res.MatchedCount == 0 {
+			continue
 		}
 		n++
 		freed += int64(len(raw) - len(doc))
