@@ -3,6 +3,8 @@ package wal
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -200,4 +202,31 @@ func TestRecord_Tombstone_Format(t *testing.T) {
 		_, err = DecodeRecord(b)
 		require.ErrorIs(t, err, ErrCorrupt, name)
 	}
+}
+
+// TestDirStore_Tombstone_LeftoverRewrite checks that the file a crashed
+// rewrite leaves behind is ignored at open and overwritten by the next
+// collection.
+func TestDirStore_Tombstone_LeftoverRewrite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openDirT(t, dir, nil)
+	recs := testRecords(1, 5, contractT0)
+	_, err := s.Append(ctx, "p", recs)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	leftover := filepath.Join(dir, "p", segmentName(1)+".gc")
+	require.NoError(t, os.WriteFile(leftover, []byte("half a rewrite"), 0o644))
+	s = openDirT(t, dir, nil)
+	defer s.Close()
+	got := readAll(t, s, "p")
+	require.Len(t, got, 5)
+	n, _, err := s.Tombstone(ctx, "p", []LSN{2})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	got = readAll(t, s, "p")
+	require.True(t, got[1].Tombstone)
+	requireSameRecord(t, recs[2], got[2])
+	_, err = os.Stat(leftover)
+	require.ErrorIs(t, err, os.ErrNotExist, "the rewrite was renamed into place")
 }
