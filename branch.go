@@ -47,6 +47,10 @@ type branchState struct {
 	createdAt time.Time
 	deleted   bool
 	deletedAt time.Time
+	// gone is the LSN of the first of the branch's records that garbage
+	// collection removed (gc.go): its state at or after gone is lost, and
+	// head is nil. 0 if none.
+	gone wal.LSN
 
 	fork  *materialize.State // state at creation
 	head  *materialize.State
@@ -59,6 +63,9 @@ type branchState struct {
 type catalog struct {
 	byID   *btree.Map[string, *branchState]
 	byName *btree.Map[string, string] // live name → id
+	// horizon is the retention horizon of the newest garbage collection
+	// (gc.go): reads and forks at an LSN below it are refused.
+	horizon wal.LSN
 }
 
 func newCatalog() *catalog {
@@ -99,7 +106,7 @@ func (c *catalog) taken(name string) bool {
 // clone is O(1): the maps are persistent, and the copy's writes leave the
 // original untouched.
 func (c *catalog) clone() *catalog {
-	return &catalog{byID: c.byID.Copy(), byName: c.byName.Copy()}
+	return &catalog{byID: c.byID.Copy(), byName: c.byName.Copy(), horizon: c.horizon}
 }
 
 // Fields of a branch event's description (Op.Doc). Part of the format.
@@ -159,7 +166,11 @@ func (c *catalog) apply(rec *wal.Record, stateAt func(id string, at wal.LSN) (*m
 				nb.pred = parent
 			}
 			st, err := stateAt(parent, wal.LSN(base))
-			if err != nil {
+			if errors.Is(err, ErrBeforeRetention) {
+				// Forked from records garbage collection removed since: a
+				// collection that removed them purges this branch too.
+				st, nb.gone = materialize.NewState(), rec.LSN
+			} else if err != nil {
 				return nil, err
 			}
 			nb.fork, nb.head = st, st
@@ -174,6 +185,10 @@ func (c *catalog) apply(rec *wal.Record, stateAt func(id string, at wal.LSN) (*m
 			nb.deleted, nb.deletedAt = true, rec.Time
 			next.byID.Set(id, &nb)
 			next.byName.Delete(op.Name)
+		case wal.OpCollectGarbage:
+			if err := next.applyGC(op, rec.LSN); err != nil {
+				return fail("%v", err)
+			}
 		default:
 			return fail("not a branch operation")
 		}
@@ -307,6 +322,9 @@ func (c *Client) CreateBranch(ctx context.Context, name string, opts ...*BranchO
 		if err != nil {
 			return wal.Op{}, err
 		}
+		if err := cat.retained(base); err != nil {
+			return wal.Op{}, err
+		}
 		doc, err := bson.Marshal(bson.D{{Key: bfID, Value: branchID(lsn)}, {Key: bfParent, Value: parent.id}, {Key: bfBase, Value: int64(base)}})
 		return wal.Op{Kind: wal.OpCreateBranch, Name: name, Doc: doc}, err
 	})
@@ -426,6 +444,9 @@ func (c *Client) ResetBranch(ctx context.Context, name string, opts ...*BranchOp
 		}
 		base, err := c.eng.point(o, lsn-1)
 		if err != nil {
+			return wal.Op{}, err
+		}
+		if err := cat.retained(base); err != nil {
 			return wal.Op{}, err
 		}
 		doc, err := bson.Marshal(bson.D{{Key: bfID, Value: branchID(lsn)}, {Key: bfParent, Value: b.id},

@@ -43,6 +43,14 @@ type Options struct {
 	// mongod's ttlMonitorSleepSecs; negative disables the monitor, so this
 	// process never writes expiry deletes (RunTTLPass still works).
 	TTLInterval time.Duration
+	// Retention is the retention window of garbage collection (gc.go): the
+	// history of the last Retention stays readable, and deleted branches'
+	// records are kept at least that long. Default 7 days.
+	Retention time.Duration
+	// GCInterval, if positive, runs a garbage collection of every project
+	// the client's connection works with at that interval. Default 0: only
+	// GarbageCollect collects.
+	GCInterval time.Duration
 }
 
 func mergeOptions(opts []*Options) Options {
@@ -65,6 +73,12 @@ func mergeOptions(opts []*Options) Options {
 		}
 		if x.TTLInterval != 0 { // TTL monitor (ttl.go)
 			o.TTLInterval = x.TTLInterval
+		}
+		if x.Retention != 0 { // garbage collection (gc.go)
+			o.Retention = x.Retention
+		}
+		if x.GCInterval != 0 {
+			o.GCInterval = x.GCInterval
 		}
 	}
 	if o.Project == "" {
@@ -110,6 +124,9 @@ type clientConn struct {
 	ttl *ttlMonitor // TTL monitor (ttl.go); nil when disabled
 
 	sessions atomic.Int64 // sessions started and not ended (session.go)
+
+	gc    gcConfig   // garbage collection (gc.go), guarded by mu
+	gcMon *gcMonitor // nil when disabled
 }
 
 // Connect keeps the log in the MongoDB deployment that opts name (the same
@@ -201,6 +218,8 @@ func newClient(ctx context.Context, store wal.Store, o Options) (*Client, error)
 		return nil, err
 	}
 	c.conn.ttl = startTTLMonitor(c.conn, o.TTLInterval) // TTL monitor (ttl.go)
+	c.conn.gc = newGCConfig(o)                          // garbage collection (gc.go)
+	c.conn.gcMon = startGCMonitor(c.conn, store, o.GCInterval)
 	return c, nil
 }
 
@@ -228,6 +247,7 @@ func (c *Client) Disconnect(ctx context.Context) error {
 	c.conn.closeOnce.Do(func() {
 		close(c.conn.closed)
 		c.conn.ttl.stop() // TTL monitor (ttl.go): no expiry write after this
+		c.conn.gcMon.stop()
 		c.conn.closeErr = errors.Join(c.log.Close(), c.store.Close())
 	})
 	return c.conn.closeErr

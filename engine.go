@@ -39,6 +39,8 @@ type engine struct {
 	times    []int64 // commit time (Unix ms) of every LSN, index LSN-1
 	applyErr error   // sticky: the log could not be folded
 
+	gc gcState // garbage collection bookkeeping (gc.go)
+
 	// scratch caches the state a commit round builds on (committed state
 	// plus the round's pending records) so that each build in a round
 	// applies only the records added since the previous one. Only the
@@ -69,6 +71,10 @@ func (e *engine) apply(rec wal.Record) {
 	if e.applyErr != nil {
 		return
 	}
+	if rec.Tombstone {
+		e.applyTombstone(&rec) // gc.go
+		return
+	}
 	if rec.Branch == "" {
 		if isProjectRecord(&rec) {
 			e.applyProject(&rec)
@@ -79,12 +85,18 @@ func (e *engine) apply(rec wal.Record) {
 			e.applyErr = err
 			return
 		}
+		e.noteGC(&rec, e.cat) // gc.go: what the record removes
 		e.cat = next
 		return
 	}
 	b := e.cat.get(rec.Branch)
 	if b == nil {
 		e.applyErr = fmt.Errorf("%w: lsn %d writes to unknown branch id %q", materialize.ErrReplay, rec.LSN, rec.Branch)
+		return
+	}
+	if b.gone > 0 {
+		// Its state is lost to garbage collection (gc.go): only count.
+		b.lsns = append(b.lsns, rec.LSN)
 		return
 	}
 	next, err := b.head.Apply(&rec)
@@ -159,6 +171,9 @@ func (e *engine) viewState(ctx context.Context, v view) (*materialize.State, err
 	}
 	if !v.readOnly() {
 		defer e.mu.RUnlock()
+		if b.gone > 0 { // gc.go: never for a live branch, unless the log is damaged
+			return nil, fmt.Errorf("%w: branch %q lost records to garbage collection", ErrBeforeRetention, v.branch)
+		}
 		return b.head, nil
 	}
 	at := v.at
@@ -168,6 +183,10 @@ func (e *engine) viewState(ctx context.Context, v view) (*materialize.State, err
 			return nil, fmt.Errorf("%w: %s is before the project's first record", ErrInvalidPoint, v.atTime.Format(time.RFC3339Nano))
 		}
 		at = e.lsnAtLocked(v.atTime)
+	}
+	if err := e.cat.retained(at); err != nil {
+		e.mu.RUnlock()
+		return nil, err
 	}
 	id := b.id
 	e.mu.RUnlock()
@@ -211,6 +230,10 @@ func (e *engine) stateAtLocked(id string, at wal.LSN) (*materialize.State, error
 // st.
 func (e *engine) replay(ctx context.Context, st *materialize.State, lsns []wal.LSN) (*materialize.State, error) {
 	err := e.readRecords(ctx, lsns, func(rec *wal.Record) (err error) {
+		if rec.Tombstone {
+			// A garbage collection this engine has not followed yet.
+			return fmt.Errorf("%w: lsn %d was removed by garbage collection", ErrBeforeRetention, rec.LSN)
+		}
 		st, err = st.Apply(rec)
 		return err
 	})
@@ -266,6 +289,9 @@ func (e *engine) stateAtPlanLocked(id string, at wal.LSN) (*materialize.State, [
 			}
 			continue
 		}
+		if b.gone > 0 && at >= b.gone {
+			return nil, nil, fmt.Errorf("%w: lsn %d of branch id %q needs records garbage collection removed", ErrBeforeRetention, at, id)
+		}
 		// Records of b with LSN <= at.
 		n := sort.Search(len(b.lsns), func(i int) bool { return b.lsns[i] > at })
 		if n == len(b.lsns) {
@@ -293,6 +319,9 @@ func (e *engine) stateFor(id string, pending []wal.Record) (*materialize.State, 
 	e.mu.RUnlock()
 	if b == nil {
 		return nil, fmt.Errorf("%w: id %q", ErrBranchNotFound, id)
+	}
+	if b.gone > 0 { // gc.go
+		return nil, fmt.Errorf("%w: branch id %q lost records to garbage collection", ErrBeforeRetention, id)
 	}
 	base := b.head
 	sc := &e.scratch

@@ -79,6 +79,11 @@ func (c *Client) History(ctx context.Context, opts ...*HistoryOptions) ([]wal.Re
 			}
 		}
 	}
+	if c.branch.readOnly() {
+		if err := c.eng.retained(upto); err != nil { // gc.go
+			return nil, err
+		}
+	}
 	if before > 0 {
 		upto = min(upto, before-1)
 	}

@@ -99,9 +99,10 @@ func (c *Client) projectDeleted(ctx context.Context, name string) (bool, error) 
 	return len(recs) == 1 && isProjectRecord(&recs[0]) && recs[0].Ops[0].Kind == wal.OpDeleteProject, nil
 }
 
-// DeleteProject deletes a project. Deletion is soft: the log stays (until
-// garbage collection, which is not implemented yet), but every operation
-// on the project fails with ErrProjectNotFound, in every process.
+// DeleteProject deletes a project. Deletion is soft: the log stays, but
+// every operation on the project fails with ErrProjectNotFound, in every
+// process. Once the deletion is older than the retention window,
+// GarbageCollectAll removes the project's data records.
 func (c *Client) DeleteProject(ctx context.Context, name string) error {
 	if err := c.live(); err != nil {
 		return err

@@ -152,6 +152,7 @@ type dirProject struct {
 	// appendMu serializes appends. Fields below it that are not guarded by
 	// mu are guarded by appendMu.
 	appendMu  sync.Mutex
+	gcMu      sync.Mutex // serializes Tombstone calls (gc.go)
 	dirExists bool
 	failed    error // sticky: set when an append left the file in doubt
 
@@ -171,6 +172,9 @@ type dirSegment struct {
 	f     *os.File
 	offs  []int64 // offs[i] is the file offset of the frame of LSN first+i
 	size  int64   // end of the last frame: the file's size
+	// sealed stops appends to the segment: garbage collection seals the
+	// last segment before rewriting it (gc.go). Guarded by appendMu.
+	sealed bool
 }
 
 // OpenDir opens the embedded store kept in dir, creating dir if it does not
@@ -730,7 +734,7 @@ func (s *DirStore) activeSegment(p *dirProject, n int64) (*dirSegment, error) {
 	}
 	if k := len(p.segs); k > 0 {
 		cur := p.segs[k-1]
-		if len(cur.offs) == 0 || cur.size+n <= s.opts.SegmentSize {
+		if !cur.sealed && (len(cur.offs) == 0 || cur.size+n <= s.opts.SegmentSize) {
 			return cur, nil
 		}
 	}

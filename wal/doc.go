@@ -17,6 +17,7 @@
 //	  l: int64    LSN
 //	  t: datetime commit time, UTC milliseconds
 //	  b: string   branch id (absent for project-level records)
+//	  g: bool     true on a tombstone (absent otherwise)
 //	  o: [        operations, in order
 //	    { k: int32 kind (OpKind), d: database, c: collection,
 //	      n: index or branch name, i: _id value,
@@ -26,6 +27,20 @@
 //
 // Absent or empty fields are omitted. Field names, kinds and limits are in
 // const blocks marked "part of the format" in record.go.
+//
+// # Tombstones
+//
+// Garbage collection never deletes a record: LSNs must stay dense. A store
+// that implements Tombstoner replaces a record it no longer needs by its
+// tombstone: the same LSN, time and branch, g: true and an empty ops array
+// (so decoders written before tombstones existed read it as a record with
+// no operations). Only data records (with a branch) are tombstoned. Before
+// tombstoning, garbage collection appends a project-level record with one
+// OpCollectGarbage operation (kind 25) saying what it removes, so that every
+// reader learns it in LSN order; a build that predates kind 25 reports such
+// a log as corrupt instead of misreading it. The embedded store rewrites a
+// segment into "<segment>.gc", syncs it and renames it over the segment; the
+// MongoDB store replaces the record's document and deletes its chunks.
 //
 // # LSN invariants
 //

@@ -75,6 +75,9 @@ func FuzzDecodeRecord(f *testing.F) {
 		f.Add(r.Encode())
 	}
 	f.Add([]byte{5, 0, 0, 0, 0})
+	r := testRecord(4, contractT0)
+	tomb := tombstoneOf(&r)
+	f.Add(tomb.Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeRecord(b)
 		if err != nil {
@@ -85,6 +88,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		again, err := DecodeRecord(r.Encode())
 		require.NoError(t, err)
 		require.Equal(t, r.LSN, again.LSN)
+		require.Equal(t, r.Tombstone, again.Tombstone)
 		require.Len(t, again.Ops, len(r.Ops))
 	})
 }

@@ -39,6 +39,9 @@ const (
 	OpCreateBranch  OpKind = 22 // Name: branch name; Doc: branch description
 	OpDeleteBranch  OpKind = 23 // Name: branch name
 	OpUpdateBranch  OpKind = 24 // Name: branch name; Doc: new description (reset, rename)
+	// OpCollectGarbage is written by garbage collection before it replaces
+	// records with tombstones. Doc: what it removes (see the argon package).
+	OpCollectGarbage OpKind = 25
 )
 
 // Limits. Part of the format.
@@ -60,6 +63,10 @@ const (
 	fTime    = "t"
 	fBranch  = "b"
 	fOps     = "o"
+	// fTombstone (bool true) marks a record whose operations garbage
+	// collection removed; its ops array is empty. Absent on every other
+	// record, so logs written before tombstones existed read unchanged.
+	fTombstone = "g"
 
 	fKind   = "k"
 	fDB     = "d"
@@ -104,6 +111,8 @@ func (k OpKind) String() string {
 		return "deleteBranch"
 	case OpUpdateBranch:
 		return "updateBranch"
+	case OpCollectGarbage:
+		return "collectGarbage"
 	}
 	return fmt.Sprintf("OpKind(%d)", int32(k))
 }
@@ -137,6 +146,11 @@ type Record struct {
 	// project-level records.
 	Branch string
 	Ops    []Op
+	// Tombstone marks a record garbage collection has emptied: it keeps its
+	// LSN, time and branch (so the log stays dense and its times ordered)
+	// but has no operations. Only a Tombstoner writes tombstones; Append
+	// refuses them.
+	Tombstone bool
 
 	// validated is set by the Log once it has checked the record, so the
 	// store does not walk every image a second time on the append path.
@@ -148,7 +162,7 @@ func (k OpKind) isDocument() bool { return k >= OpInsert && k <= OpDelete }
 
 func (k OpKind) known() bool {
 	return (k >= OpInsert && k <= OpDelete) || (k >= OpCreateCollection && k <= OpModifyCollection) ||
-		(k >= OpCreateProject && k <= OpUpdateBranch)
+		(k >= OpCreateProject && k <= OpCollectGarbage)
 }
 
 // Validate checks names, images and sizes, so that nothing malformed is
@@ -158,6 +172,9 @@ func (r *Record) Validate() error {
 		if err := ValidateBranchName(r.Branch); err != nil {
 			return err
 		}
+	}
+	if r.Tombstone {
+		return fmt.Errorf("%w: tombstones are written by garbage collection only", ErrInvalidRecord)
 	}
 	if len(r.Ops) == 0 {
 		return fmt.Errorf("%w: a record needs at least one operation", ErrInvalidRecord)
@@ -210,6 +227,8 @@ func (o *Op) validate() error {
 		if (o.Kind == OpCreateIndex || o.Kind == OpDropIndex) && o.Name == "" {
 			return fmt.Errorf("%w: %s needs an index name", ErrInvalidRecord, o.Kind)
 		}
+	case o.Kind == OpCollectGarbage:
+		return nil
 	case o.Kind >= OpCreateBranch:
 		return ValidateBranchName(o.Name)
 	}
@@ -263,6 +282,9 @@ func (r *Record) appendEncoded(dst []byte, extra func([]byte) []byte) []byte {
 	dst = bsoncore.AppendDateTimeElement(dst, fTime, r.Time.UnixMilli())
 	if r.Branch != "" {
 		dst = bsoncore.AppendStringElement(dst, fBranch, r.Branch)
+	}
+	if r.Tombstone {
+		dst = bsoncore.AppendBooleanElement(dst, fTombstone, true)
 	}
 	dst = appendOps(dst, r.Ops)
 	dst, _ = bsoncore.AppendDocumentEnd(dst, idx)
@@ -343,6 +365,12 @@ func DecodeRecord(b []byte) (Record, error) {
 				return r, fmt.Errorf("%w: bad branch %v", ErrCorrupt, v)
 			}
 			r.Branch = s
+		case fTombstone:
+			b, ok := v.BooleanOK()
+			if !ok || !b {
+				return r, fmt.Errorf("%w: bad tombstone flag %v", ErrCorrupt, v)
+			}
+			r.Tombstone = true
 		case fOps:
 			arr, ok := v.ArrayOK()
 			if !ok {
@@ -356,6 +384,9 @@ func DecodeRecord(b []byte) (Record, error) {
 	}
 	if !sawLSN || !sawOps {
 		return r, fmt.Errorf("%w: record lacks lsn or ops", ErrCorrupt)
+	}
+	if r.Tombstone && len(r.Ops) > 0 {
+		return r, fmt.Errorf("%w: lsn %d is a tombstone with operations", ErrCorrupt, r.LSN)
 	}
 	return r, nil
 }
@@ -417,7 +448,7 @@ func decodeOps(arr bsoncore.Array) ([]Op, error) {
 
 // size is the encoded size of r, computed without encoding.
 func (r *Record) size() int {
-	n := 4 + 1 + 7 + 4 + 1 + 3 + 8 + 1 + 3 + 8 + 1 + 3 + 4 + 1 + len(r.Branch) + 1 + 1
+	n := 4 + 1 + 7 + 4 + 1 + 3 + 8 + 1 + 3 + 8 + 1 + 3 + 4 + 1 + len(r.Branch) + 1 + 1 + 4
 	for i := range r.Ops {
 		o := &r.Ops[i]
 		n += 1 + 8 + 4 + 1 + 3 + 4 + 1

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -674,12 +673,16 @@ JSON, one per line (with --json, as one JSON array).`,
 func (a *app) statusCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "status",
-		Short:   "Show the store, the project, its head LSN and its branches",
+		Short:   "Show the store, the project, its head LSN and time, and its branches",
 		Example: "  argon status\n  argon status --json --project shop",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.with(cmd, needProject, func(ctx context.Context, c *argon.Client) error {
-				head, err := c.HeadLSN(ctx)
+				head, headTime, err := c.Head(ctx)
+				if err != nil {
+					return err
+				}
+				horizon, err := c.RetentionHorizon(ctx)
 				if err != nil {
 					return err
 				}
@@ -698,7 +701,7 @@ func (a *app) statusCommand() *cobra.Command {
 						out[i] = toBranchJSON(b, names)
 					}
 					m := map[string]any{"store": storeDisplay(a.store), "storeKind": kind, "project": a.project,
-						"headLsn": uint64(head), "branches": out}
+						"headLsn": uint64(head), "headTime": rfc3339(headTime), "retentionHorizonLsn": uint64(horizon), "branches": out}
 					if kind == "mongodb" {
 						m["logDatabase"] = a.logDB
 					}
@@ -708,26 +711,13 @@ func (a *app) statusCommand() *cobra.Command {
 				if kind == "mongodb" {
 					fmt.Fprintf(a.out, "log db:   %s\n", a.logDB)
 				}
-				fmt.Fprintf(a.out, "project:  %s\nhead LSN: %d\nbranches: %d\n\n", a.project, head, len(bs))
+				fmt.Fprintf(a.out, "project:  %s\nhead LSN: %d\nhead at:  %s\n", a.project, head, humanTime(headTime, a.now()))
+				if horizon > 0 {
+					fmt.Fprintf(a.out, "retained: from LSN %d (older points are past retention)\n", horizon)
+				}
+				fmt.Fprintf(a.out, "branches: %d\n\n", len(bs))
 				return printBranchTable(a.out, bs, a.now())
 			})
-		},
-	}
-}
-
-// ---- gc ----
-
-// errGCNotSupported: the library has no garbage collection yet.
-var errGCNotSupported = errors.New("gc is not supported yet: the argon library has no retention or garbage collection, so nothing is ever removed from the log")
-
-func (a *app) gcCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:     "gc",
-		Short:   "Garbage-collect deleted branches and projects (not supported yet)",
-		Example: "  argon gc   # fails: not supported yet",
-		Args:    cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return failed(fmt.Errorf("%w", errGCNotSupported))
 		},
 	}
 }

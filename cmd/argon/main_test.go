@@ -184,11 +184,13 @@ func must(t *testing.T, err error) {
 
 // status is the --json shape of argon status.
 type status struct {
-	Store     string       `json:"store"`
-	StoreKind string       `json:"storeKind"`
-	Project   string       `json:"project"`
-	HeadLSN   uint64       `json:"headLsn"`
-	Branches  []branchJSON `json:"branches"`
+	Store      string       `json:"store"`
+	StoreKind  string       `json:"storeKind"`
+	Project    string       `json:"project"`
+	HeadLSN    uint64       `json:"headLsn"`
+	HeadTime   string       `json:"headTime"`
+	HorizonLSN uint64       `json:"retentionHorizonLsn"`
+	Branches   []branchJSON `json:"branches"`
 }
 
 func findBranch(bs []branchJSON, name string) (branchJSON, bool) {
@@ -229,8 +231,13 @@ func TestCLI_Status(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339Nano, f.CreatedAt); err != nil {
 		t.Fatalf("createdAt %q: %v", f.CreatedAt, err)
 	}
+	// The head time is the head record's: feature's insert, after mid.
+	ht, err := time.Parse(time.RFC3339Nano, st.HeadTime)
+	if err != nil || ht.Before(s.mid.Truncate(time.Millisecond)) || ht.After(time.Now()) || st.HorizonLSN != 0 {
+		t.Fatalf("status: headTime %q (%v), horizon %d", st.HeadTime, err, st.HorizonLSN)
+	}
 	out := succeed(t, s.env, "status")
-	for _, want := range []string{"project:  default", fmt.Sprintf("head LSN: %d", s.fivesLSN), "NAME", "feature", "Z ("} {
+	for _, want := range []string{"project:  default", fmt.Sprintf("head LSN: %d", s.fivesLSN), "head at:  " + st.HeadTime + " (", "NAME", "feature", "Z ("} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("status output lacks %q:\n%s", want, out)
 		}
@@ -515,7 +522,9 @@ func TestCLI_BadInput(t *testing.T) {
 		{"unknown command", 2, []string{"frobnicate"}, "unknown command"},
 		{"unknown subcommand", 2, []string{"branches", "frobnicate"}, "unknown command"},
 		{"too many args", 2, []string{"branches", "delete", "a", "b"}, "needs 1 argument"},
-		{"gc", 1, []string{"gc"}, "not supported yet"},
+		{"gc bad retention", 2, []string{"gc", "--retention", "soon"}, "invalid --retention"},
+		{"gc negative retention", 2, []string{"gc", "--retention", "-1h"}, "invalid --retention"},
+		{"gc argument", 2, []string{"gc", "main"}, "needs 0 argument"},
 		{"import from nowhere", 1, []string{"import", "--from", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300", "--db", "x"}, ""},
 		{"import without --from", 2, []string{"import", "--db", "x"}, "from"},
 		{"unknown project", 1, []string{"status", "--project", "nope"}, "project not found"},
@@ -665,6 +674,17 @@ func TestCLI_MongoDB(t *testing.T) {
 	if after := succeed(t, env, "status", "--json"); after != before {
 		t.Fatalf("failed commands changed the store")
 	}
+	// preview (deleted, no records of its own) leaves the catalog.
+	var g gcOut
+	okJSON(t, &g, env, "gc", "--retention", "0s")
+	if len(g.Projects) != 1 || g.Projects[0].CollectLSN == 0 || len(g.Projects[0].BranchesPurged) != 1 {
+		t.Fatalf("gc: %+v", g)
+	}
+	okJSON(t, &st, env, "status")
+	if st.HorizonLSN == 0 {
+		t.Fatalf("status after gc: %+v", st)
+	}
+	failWith(t, 1, env, "find", "app.users", "--at", "1")
 	t.Run("import", func(t *testing.T) { testImport(t, uri) })
 }
 
@@ -733,5 +753,93 @@ func testImport(t *testing.T, uri string) {
 	msg = failWith(t, 1, s.env, "import", "--from", uri, "--db", srcName, "--as", "other")
 	if want := fmt.Sprintf("argon branches reset main --at %d", head.HeadLSN); !strings.Contains(msg, want) {
 		t.Fatalf("partial import: %q lacks %q", msg, want)
+	}
+}
+
+// gcOut is the --json shape of argon gc.
+type gcOut struct {
+	DryRun   bool    `json:"dryRun"`
+	Seconds  float64 `json:"seconds"`
+	Projects []struct {
+		Project         string   `json:"project"`
+		HorizonLSN      uint64   `json:"horizonLsn"`
+		HorizonTime     string   `json:"horizonTime"`
+		CollectLSN      uint64   `json:"collectLsn"`
+		BranchesPurged  []string `json:"branchesPurged"`
+		BranchesTrimmed []string `json:"branchesTrimmed"`
+		Records         int      `json:"records"`
+		Bytes           int64    `json:"bytes"`
+	} `json:"projects"`
+}
+
+// TestCLI_GC deletes a branch with records through the library, then
+// collects it with the CLI: nothing within the default window, a dry run
+// that changes nothing, the collection, and the refusals after it.
+func TestCLI_GC(t *testing.T) {
+	t.Parallel()
+	s := seedDir(t)
+	ctx := context.Background()
+	dir := strings.TrimPrefix(s.env[0], "ARGON_STORE=")
+	c, err := argon.Open(ctx, dir, &argon.Options{TTLInterval: -1})
+	must(t, err)
+	_, err = c.CreateBranch(ctx, "tmp")
+	must(t, err)
+	tmp := c.WithBranch("tmp").Database("app").Collection("users")
+	for i := 10; i < 13; i++ {
+		_, err = tmp.InsertOne(ctx, bson.D{{Key: "_id", Value: i}})
+		must(t, err)
+	}
+	must(t, c.DeleteBranch(ctx, "tmp"))
+	must(t, c.Disconnect(ctx))
+
+	var g gcOut
+	okJSON(t, &g, s.env, "gc")
+	if len(g.Projects) != 1 || g.Projects[0].Records != 0 || g.Projects[0].CollectLSN != 0 {
+		t.Fatalf("gc within the default window: %+v", g)
+	}
+	before := succeed(t, s.env, "status", "--json")
+	okJSON(t, &g, s.env, "gc", "--dry-run", "--retention", "0s")
+	if !g.DryRun || g.Projects[0].Records != 3 || len(g.Projects[0].BranchesPurged) != 1 {
+		t.Fatalf("gc --dry-run: %+v", g)
+	}
+	out := succeed(t, s.env, "gc", "--dry-run", "--retention", "0s")
+	if !strings.Contains(out, "would remove 3 records") || !strings.Contains(out, "PROJECT") {
+		t.Fatalf("gc --dry-run output:\n%s", out)
+	}
+	if after := succeed(t, s.env, "status", "--json"); after != before {
+		t.Fatalf("a dry run changed the store")
+	}
+	// feature's history is live: reading it at the seed point works now.
+	if got := ids(t, s.env, "find", "app.users", "--branch", "feature", "--at", fmt.Sprint(s.seedLSN)); !slices.Equal(got, []int{1, 2, 3}) {
+		t.Fatalf("find before gc: %v", got)
+	}
+	okJSON(t, &g, s.env, "gc", "--retention", "0s")
+	p := g.Projects[0]
+	if g.DryRun || p.Records != 3 || p.Bytes <= 0 || p.CollectLSN == 0 || len(p.BranchesPurged) != 1 || p.HorizonLSN == 0 || p.HorizonTime == "" || g.Seconds <= 0 {
+		t.Fatalf("gc: %+v", g)
+	}
+	out = succeed(t, s.env, "gc", "--retention", "0s")
+	if !strings.Contains(out, "removed 0 records") {
+		t.Fatalf("second gc output:\n%s", out)
+	}
+	var st status
+	okJSON(t, &st, s.env, "status")
+	if st.HorizonLSN != p.HorizonLSN {
+		t.Fatalf("status horizon %d, gc said %d", st.HorizonLSN, p.HorizonLSN)
+	}
+	if out := succeed(t, s.env, "status"); !strings.Contains(out, fmt.Sprintf("retained: from LSN %d", p.HorizonLSN)) {
+		t.Fatalf("status output:\n%s", out)
+	}
+	msg := failWith(t, 1, s.env, "find", "app.users", "--branch", "feature", "--at", fmt.Sprint(s.seedLSN))
+	if !strings.Contains(msg, "before retention") {
+		t.Fatalf("find below the horizon: %q", msg)
+	}
+	if got := ids(t, s.env, "find", "app.users", "--branch", "feature"); !slices.Equal(got, []int{1, 2, 4, 5}) {
+		t.Fatalf("find at head after gc: %v", got)
+	}
+	var all gcOut
+	okJSON(t, &all, s.env, "gc", "--all-projects")
+	if len(all.Projects) != 1 || all.Projects[0].Project != "default" {
+		t.Fatalf("gc --all-projects: %+v", all)
 	}
 }

@@ -1,0 +1,41 @@
+package argon
+
+import (
+	"context"
+	"time"
+
+	"github.com/argon-lab/argon/wal"
+)
+
+// Head returns the newest LSN of the project's log and its commit time,
+// after catching up (0 and the zero time for an empty log).
+func (c *Client) Head(ctx context.Context) (wal.LSN, time.Time, error) {
+	if err := c.live(); err != nil {
+		return 0, time.Time{}, err
+	}
+	lsn, err := c.eng.sync(ctx)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	c.eng.mu.RLock()
+	defer c.eng.mu.RUnlock()
+	if lsn == 0 || int(lsn) > len(c.eng.times) {
+		return lsn, time.Time{}, nil
+	}
+	return lsn, time.UnixMilli(c.eng.times[lsn-1]).UTC(), nil
+}
+
+// RetentionHorizon returns the LSN below which garbage collection has put
+// the project's history out of reach (0 if it never removed anything):
+// reads, forks and resets at older points fail with ErrBeforeRetention.
+func (c *Client) RetentionHorizon(ctx context.Context) (wal.LSN, error) {
+	if err := c.live(); err != nil {
+		return 0, err
+	}
+	if _, err := c.eng.sync(ctx); err != nil {
+		return 0, err
+	}
+	c.eng.mu.RLock()
+	defer c.eng.mu.RUnlock()
+	return c.eng.cat.horizon, nil
+}
