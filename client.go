@@ -42,6 +42,17 @@ type Options struct {
 	// mongod's ttlMonitorSleepSecs; negative disables the monitor, so this
 	// process never writes expiry deletes (RunTTLPass still works).
 	TTLInterval time.Duration
+	// CheckpointInterval is how many records of a project separate the
+	// checkpoints the client writes to the store in the background (the
+	// newest one in the store counts, whoever wrote it). A client opened
+	// later loads the newest checkpoint and replays only the records after
+	// it. Default DefaultCheckpointInterval (10,000); negative disables
+	// background checkpoints (Client.Checkpoint still writes one).
+	CheckpointInterval int
+	// IgnoreCheckpoints makes the client replay each project's whole log
+	// at open instead of starting from the newest checkpoint. Default
+	// false.
+	IgnoreCheckpoints bool
 }
 
 func mergeOptions(opts []*Options) Options {
@@ -64,6 +75,12 @@ func mergeOptions(opts []*Options) Options {
 		}
 		if x.TTLInterval != 0 { // TTL monitor (ttl.go)
 			o.TTLInterval = x.TTLInterval
+		}
+		if x.CheckpointInterval != 0 { // checkpoints (checkpoint.go)
+			o.CheckpointInterval = x.CheckpointInterval
+		}
+		if x.IgnoreCheckpoints {
+			o.IgnoreCheckpoints = true
 		}
 	}
 	if o.Project == "" {
@@ -107,6 +124,8 @@ type clientConn struct {
 	engines map[string]*engine
 
 	ttl *ttlMonitor // TTL monitor (ttl.go); nil when disabled
+
+	ckpt checkpointConfig // for the engines of other projects (checkpoint.go)
 }
 
 // Connect keeps the log in the MongoDB deployment that opts name (the same
@@ -184,16 +203,18 @@ func newClient(ctx context.Context, store wal.Store, o Options) (*Client, error)
 		return nil, err
 	}
 	log := wal.NewLog(store, o.Log)
-	eng, err := newEngine(log, store, o.Project)
+	ckpt := checkpointConfigOf(o)
+	eng, err := newEngine(ctx, log, store, o.Project, ckpt)
 	if err != nil {
 		_ = log.Close()
 		return nil, err
 	}
 	c := &Client{store: store, log: log, eng: eng, branch: view{branch: o.Branch},
-		conn: &clientConn{closed: make(chan struct{}), engines: map[string]*engine{o.Project: eng}}}
+		conn: &clientConn{closed: make(chan struct{}), engines: map[string]*engine{o.Project: eng}, ckpt: ckpt}}
 	// Catch up now, so a damaged or unreachable log fails here and not at
 	// the first read.
 	if _, err := eng.snapshot(ctx, c.branch); err != nil {
+		eng.stopCheckpoints()
 		_ = log.Close()
 		return nil, err
 	}
@@ -225,6 +246,7 @@ func (c *Client) Disconnect(ctx context.Context) error {
 	c.conn.closeOnce.Do(func() {
 		close(c.conn.closed)
 		c.conn.ttl.stop() // TTL monitor (ttl.go): no expiry write after this
+		c.conn.stopCheckpoints()
 		c.conn.closeErr = errors.Join(c.log.Close(), c.store.Close())
 	})
 	return c.conn.closeErr
