@@ -612,10 +612,10 @@ func decodeCheckpoint(r *bufio.Reader, project string, lsn wal.LSN) (*loadedChec
 			return nil, badf("branch id %q empty or twice", b.id)
 		case i == 0 && (b.id != mainBranchID || b.parent != ""):
 			return nil, badf("the first branch is %q, not main", b.id)
-		case i > 0 && (cat.get(b.parent) == nil || b.base >= b.created || b.created > lsn):
+		case i > 0 && (b.parent == "" || b.base >= b.created || b.created > lsn):
+			// A parent or predecessor may be missing: garbage collection
+			// drops deleted branches from the catalog.
 			return nil, badf("branch %q: parent %q, base %d, created %d", b.id, b.parent, b.base, b.created)
-		case b.pred != "" && cat.get(b.pred) == nil:
-			return nil, badf("branch %q: unknown predecessor %q", b.id, b.pred)
 		}
 		nl, err := d.uvarint()
 		if err != nil {

@@ -121,7 +121,7 @@ func TestClient_Checkpoint_SharedBranchesWrittenOnce(t *testing.T) {
 // whose log holds records single-document inserts: replaying the whole
 // log, or loading a checkpoint at its end (ckpt-B is its size). The
 // embedded store runs without fsync; OpenDir, which indexes the segment
-// files, is part of both.
+// files, is part of both, and store-only is its time alone.
 func BenchmarkOpenProject(b *testing.B) {
 	ctx := context.Background()
 	for _, records := range []int{10_000, 100_000} {
@@ -150,6 +150,15 @@ func BenchmarkOpenProject(b *testing.B) {
 			b.Fatal(err)
 		}
 		size := ckptFileSize(b, dir, lsn)
+		b.Run(fmt.Sprintf("records=%d/store-only", records), func(b *testing.B) {
+			for range b.N {
+				s, err := wal.OpenDir(ctx, dir, &wal.DirOptions{NoSync: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+			}
+		})
 		for _, mode := range []string{"replay", "checkpoint"} {
 			b.Run(fmt.Sprintf("records=%d/%s", records, mode), func(b *testing.B) {
 				o := &Options{CheckpointInterval: -1, IgnoreCheckpoints: mode == "replay"}
