@@ -258,3 +258,27 @@ func BenchmarkEncodeState_Delta(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkDecodeState_Full(b *testing.B) {
+	// Loading a 100k-document collection with one secondary index.
+	var ops []wal.Op
+	for i := 0; i < 100_000; i++ {
+		op := ixInsert(ixDoc(b, bson.D{{Key: "_id", Value: i}, {Key: "x", Value: i % 100}, {Key: "s", Value: fmt.Sprintf("item-%07d", i)}}))
+		op.DB, op.Coll = "db", "c"
+		ops = append(ops, op)
+	}
+	ops = append(ops, wal.Op{Kind: wal.OpCreateIndex, DB: "db", Coll: "c", Name: "x_1", Doc: ixSpec(b, "x_1", bson.D{{Key: "x", Value: 1}})})
+	st, err := NewState().Apply(&wal.Record{LSN: 1, Ops: ops})
+	require.NoError(b, err)
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	require.NoError(b, EncodeState(w, st, NewState()))
+	require.NoError(b, w.Flush())
+	b.SetBytes(int64(buf.Len()))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := DecodeState(bufio.NewReader(bytes.NewReader(buf.Bytes())), NewState()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
