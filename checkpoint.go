@@ -126,6 +126,9 @@ func (e *engine) ckptTick(lsn wal.LSN) {
 func (e *engine) backgroundCheckpoint() {
 	c := e.ckpt
 	defer c.wg.Done()
+	e.mu.RLock()
+	seen := wal.LSN(len(e.times))
+	e.mu.RUnlock()
 	err := func() error {
 		// Catch up first: at open this waits for the initial replay, so a
 		// long log gets one checkpoint at its end, not one per interval.
@@ -143,12 +146,12 @@ func (e *engine) backgroundCheckpoint() {
 			return nil
 		}
 		_, err := e.writeCheckpoint(c.ctx)
-		if err != nil {
-			// Try again after another interval, not at every record.
-			c.notePersisted(head)
-		}
 		return err
 	}()
+	if err != nil {
+		// Try again after another interval, not at every record.
+		c.notePersisted(seen)
+	}
 	c.mu.Lock()
 	c.running, c.lastErr = false, err
 	c.mu.Unlock()

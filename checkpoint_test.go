@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -511,4 +512,40 @@ func TestClient_Checkpoint_MongoStore(t *testing.T) {
 	lsns, err := checkpointerOf(c.store).Checkpoints(ctx, DefaultProject)
 	require.NoError(t, err)
 	require.Equal(t, []wal.LSN{l1, lsn}, lsns)
+}
+
+// failingCkptStore is a memory store whose checkpoints cannot be written.
+type failingCkptStore struct {
+	*wal.MemoryStore
+	mu    sync.Mutex
+	calls int
+}
+
+var errCkptDown = errors.New("checkpoint storage down")
+
+func (s *failingCkptStore) PutCheckpoint(ctx context.Context, project string, lsn wal.LSN, write func(io.Writer) error) error {
+	s.mu.Lock()
+	s.calls++
+	s.mu.Unlock()
+	return errCkptDown
+}
+
+// A store that fails checkpoints is retried once per interval, not at
+// every record, and writes go on.
+func TestClient_Checkpoint_BackgroundFailureBacksOff(t *testing.T) {
+	ctx := context.Background()
+	store := &failingCkptStore{MemoryStore: wal.NewMemoryStore()}
+	c, err := NewClient(ctx, store, &Options{CheckpointInterval: 10})
+	require.NoError(t, err)
+	for i := 0; i < 100; i++ {
+		insert(t, c, fmt.Sprintf("n%d", i))
+	}
+	require.NoError(t, c.Disconnect(ctx))
+	require.ErrorIs(t, c.eng.ckpt.lastErr, errCkptDown)
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	require.GreaterOrEqual(t, store.calls, 1)
+	require.LessOrEqual(t, store.calls, 10)
+	_, err = c.Checkpoint(ctx)
+	require.Error(t, err)
 }
