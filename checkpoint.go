@@ -43,9 +43,11 @@ import (
 //
 // Checkpoints are written in the background, every
 // Options.CheckpointInterval records (the newest checkpoint in the store
-// counts, whoever wrote it), from an immutable snapshot taken under the
-// engine's read lock: writers are never blocked while it is encoded and
-// stored. Client.Checkpoint writes one on demand.
+// counts, whoever wrote it), one at a time, and spaced so that writing them
+// takes at most about a tenth of the time (a checkpoint costs time in
+// proportion to the data). Each is encoded from an immutable snapshot taken
+// under the engine's read lock: writers are never blocked while it is
+// encoded and stored. Client.Checkpoint writes one on demand.
 
 // DefaultCheckpointInterval is the default of Options.CheckpointInterval.
 const DefaultCheckpointInterval = 10_000
@@ -81,6 +83,10 @@ type checkpoints struct {
 
 	// persisted is the newest LSN known to have a checkpoint in the store.
 	persisted atomic.Uint64
+	// notBefore (Unix ns) holds back the next background checkpoint so
+	// that writing them takes at most about a tenth of the time: their cost
+	// grows with the data, their rate with the writes.
+	notBefore atomic.Int64
 	// loaded is the LSN of the checkpoint the engine started from (0: full
 	// replay); skipped says why newer ones were not used.
 	loaded  wal.LSN
@@ -111,6 +117,9 @@ func newCheckpoints(store wal.Store, cfg checkpointConfig) *checkpoints {
 func (e *engine) ckptTick(lsn wal.LSN) {
 	c := e.ckpt
 	if c == nil || c.cp == nil || c.every == 0 || lsn < wal.LSN(c.persisted.Load())+c.every {
+		return
+	}
+	if nb := c.notBefore.Load(); nb != 0 && time.Now().UnixNano() < nb {
 		return
 	}
 	c.mu.Lock()
@@ -145,7 +154,9 @@ func (e *engine) backgroundCheckpoint() {
 		if head < wal.LSN(c.persisted.Load())+c.every {
 			return nil
 		}
+		start := time.Now()
 		_, err := e.writeCheckpoint(c.ctx)
+		c.notBefore.Store(time.Now().Add(9 * time.Since(start)).UnixNano())
 		return err
 	}()
 	if err != nil {
