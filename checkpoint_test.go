@@ -549,3 +549,39 @@ func TestClient_Checkpoint_BackgroundFailureBacksOff(t *testing.T) {
 	_, err = c.Checkpoint(ctx)
 	require.Error(t, err)
 }
+
+// Engines of other projects (WithProject) load their checkpoints too, with
+// the client's options.
+func TestClient_Checkpoint_WithProject(t *testing.T) {
+	ctx := context.Background()
+	store := wal.NewMemoryStore()
+	c, err := NewClient(ctx, store, manualCheckpoints)
+	require.NoError(t, err)
+	defer c.Disconnect(ctx)
+	p, err := c.WithProject(ctx, "other")
+	require.NoError(t, err)
+	for i := 0; i < 5; i++ {
+		insert(t, p, fmt.Sprintf("n%d", i))
+	}
+	lsn, err := p.Checkpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, wal.LSN(5), lsn)
+	insert(t, p, "n5")
+
+	c2, err := NewClient(ctx, store, manualCheckpoints)
+	require.NoError(t, err)
+	defer c2.Disconnect(ctx)
+	p2, err := c2.WithProject(ctx, "other")
+	require.NoError(t, err)
+	require.Equal(t, lsn, p2.eng.ckpt.loaded)
+	require.Len(t, names(t, p2), 6)
+	require.Zero(t, c2.eng.ckpt.loaded, "the default project has no checkpoint")
+
+	c3, err := NewClient(ctx, store, &Options{IgnoreCheckpoints: true})
+	require.NoError(t, err)
+	defer c3.Disconnect(ctx)
+	p3, err := c3.WithProject(ctx, "other")
+	require.NoError(t, err)
+	require.Zero(t, p3.eng.ckpt.loaded)
+	require.Len(t, names(t, p3), 6)
+}
