@@ -51,6 +51,19 @@ type Options struct {
 	// the client's connection works with at that interval. Default 0: only
 	// GarbageCollect collects.
 	GCInterval time.Duration
+	// CheckpointInterval is how many records of a project separate the
+	// checkpoints the client writes to the store in the background (the
+	// newest one in the store counts, whoever wrote it). A client opened
+	// later loads the newest checkpoint and replays only the records after
+	// it. Writing one costs time in proportion to the data, so they are
+	// also spaced to take at most about a tenth of the time. Default
+	// DefaultCheckpointInterval (10,000), and none for OpenMemory; negative
+	// disables background checkpoints (Client.Checkpoint still writes one).
+	CheckpointInterval int
+	// IgnoreCheckpoints makes the client replay each project's whole log
+	// at open instead of starting from the newest checkpoint. Default
+	// false.
+	IgnoreCheckpoints bool
 }
 
 func mergeOptions(opts []*Options) Options {
@@ -79,6 +92,12 @@ func mergeOptions(opts []*Options) Options {
 		}
 		if x.GCInterval != 0 {
 			o.GCInterval = x.GCInterval
+		}
+		if x.CheckpointInterval != 0 { // checkpoints (checkpoint.go)
+			o.CheckpointInterval = x.CheckpointInterval
+		}
+		if x.IgnoreCheckpoints {
+			o.IgnoreCheckpoints = true
 		}
 	}
 	if o.Project == "" {
@@ -125,8 +144,9 @@ type clientConn struct {
 
 	sessions atomic.Int64 // sessions started and not ended (session.go)
 
-	gc    gcConfig   // garbage collection (gc.go), guarded by mu
-	gcMon *gcMonitor // nil when disabled
+	gc    gcConfig         // garbage collection (gc.go), guarded by mu
+	gcMon *gcMonitor       // nil when disabled
+	ckpt  checkpointConfig // for the engines of other projects (checkpoint.go)
 }
 
 // Connect keeps the log in the MongoDB deployment that opts name (the same
@@ -186,8 +206,10 @@ func Open(ctx context.Context, dir string, opts ...*Options) (*Client, error) {
 }
 
 // OpenMemory returns a Client whose log lives in memory and ends with it.
+// No other client can open that log, so it writes no background
+// checkpoints unless Options.CheckpointInterval asks for them.
 func OpenMemory(ctx context.Context, opts ...*Options) (*Client, error) {
-	return NewClient(ctx, wal.NewMemoryStore(), opts...)
+	return NewClient(ctx, wal.NewMemoryStore(), append([]*Options{{CheckpointInterval: -1}}, opts...)...)
 }
 
 // NewClient returns a Client over any wal.Store. Disconnect closes the
@@ -204,16 +226,18 @@ func newClient(ctx context.Context, store wal.Store, o Options) (*Client, error)
 		return nil, err
 	}
 	log := wal.NewLog(store, o.Log)
-	eng, err := newEngine(log, store, o.Project)
+	ckpt := checkpointConfigOf(o)
+	eng, err := newEngine(ctx, log, store, o.Project, ckpt)
 	if err != nil {
 		_ = log.Close()
 		return nil, err
 	}
 	c := &Client{store: store, log: log, eng: eng, branch: view{branch: o.Branch},
-		conn: &clientConn{closed: make(chan struct{}), engines: map[string]*engine{o.Project: eng}}}
+		conn: &clientConn{closed: make(chan struct{}), engines: map[string]*engine{o.Project: eng}, ckpt: ckpt}}
 	// Catch up now, so a damaged or unreachable log fails here and not at
 	// the first read.
 	if _, err := eng.snapshot(ctx, c.branch); err != nil {
+		eng.stopCheckpoints()
 		_ = log.Close()
 		return nil, err
 	}
@@ -248,6 +272,7 @@ func (c *Client) Disconnect(ctx context.Context) error {
 		close(c.conn.closed)
 		c.conn.ttl.stop() // TTL monitor (ttl.go): no expiry write after this
 		c.conn.gcMon.stop()
+		c.conn.stopCheckpoints()
 		c.conn.closeErr = errors.Join(c.log.Close(), c.store.Close())
 	})
 	return c.conn.closeErr

@@ -41,6 +41,8 @@ type engine struct {
 
 	gc gcState // garbage collection bookkeeping (gc.go)
 
+	ckpt *checkpoints // persisted checkpoints (checkpoint.go)
+
 	// scratch caches the state a commit round builds on (committed state
 	// plus the round's pending records) so that each build in a round
 	// applies only the records added since the previous one. Only the
@@ -55,9 +57,14 @@ type scratchState struct {
 	st      *materialize.State
 }
 
-func newEngine(log *wal.Log, store wal.Store, project string) (*engine, error) {
-	e := &engine{log: log, store: store, project: project, cat: newCatalog()}
-	if err := log.Follow(project, 0, e.apply); err != nil {
+func newEngine(ctx context.Context, log *wal.Log, store wal.Store, project string, cfg checkpointConfig) (*engine, error) {
+	e := &engine{log: log, store: store, project: project, cat: newCatalog(), ckpt: newCheckpoints(store, cfg)}
+	var after wal.LSN
+	var at time.Time
+	if !cfg.ignore {
+		after, at = e.loadCheckpoint(ctx)
+	}
+	if err := log.FollowFrom(project, after, at, e.apply); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -68,6 +75,7 @@ func (e *engine) apply(rec wal.Record) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.times = append(e.times, rec.Time.UnixMilli())
+	e.ckptTick(rec.LSN)
 	if e.applyErr != nil {
 		return
 	}
@@ -212,7 +220,13 @@ func (e *engine) stateAt(ctx context.Context, id string, at wal.LSN) (*materiali
 	if err != nil {
 		return nil, err
 	}
-	return e.replay(ctx, st, replay)
+	st, kept, err := e.replay(ctx, st, replay)
+	if kept != nil {
+		e.mu.Lock()
+		e.keepLocked(kept)
+		e.mu.Unlock()
+	}
+	return st, err
 }
 
 // stateAtLocked is stateAt for callers holding e.mu: the catalog uses it
@@ -223,24 +237,37 @@ func (e *engine) stateAtLocked(id string, at wal.LSN) (*materialize.State, error
 	if err != nil {
 		return nil, err
 	}
-	return e.replay(context.Background(), st, replay)
+	st, kept, err := e.replay(context.Background(), st, replay)
+	e.keepLocked(kept)
+	return st, err
 }
 
 // replay applies the records with the given LSNs, read from the store, to
-// st.
-func (e *engine) replay(ctx context.Context, st *materialize.State, lsns []wal.LSN) (*materialize.State, error) {
+// st. A replay longer than checkpointEvery (from a branch's fork, after a
+// persisted checkpoint was loaded) also returns a state every
+// checkpointEvery records, for the branch's in-memory checkpoints.
+func (e *engine) replay(ctx context.Context, st *materialize.State, lsns []wal.LSN) (*materialize.State, *keptStates, error) {
+	var kept *keptStates
+	i := 0
 	err := e.readRecords(ctx, lsns, func(rec *wal.Record) (err error) {
 		if rec.Tombstone {
 			// A garbage collection this engine has not followed yet.
 			return fmt.Errorf("%w: lsn %d was removed by garbage collection", ErrBeforeRetention, rec.LSN)
 		}
 		st, err = st.Apply(rec)
+		i++
+		if err == nil && len(lsns) > checkpointEvery && i%checkpointEvery == 0 {
+			if kept == nil {
+				kept = &keptStates{branch: rec.Branch}
+			}
+			kept.ckpts = append(kept.ckpts, checkpoint{lsn: rec.LSN, st: st})
+		}
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return st, nil
+	return st, kept, nil
 }
 
 // readRecords calls fn with the records at lsns (ascending), reading each
@@ -297,12 +324,8 @@ func (e *engine) stateAtPlanLocked(id string, at wal.LSN) (*materialize.State, [
 		if n == len(b.lsns) {
 			return b.head, nil, nil
 		}
-		// Checkpoint k holds the state after b.lsns[(k+1)*checkpointEvery-1].
-		k := n/checkpointEvery - 1
-		if k < 0 {
-			return b.fork, slices.Clone(b.lsns[:n]), nil
-		}
-		return b.ckpts[k].st, slices.Clone(b.lsns[(k+1)*checkpointEvery : n]), nil
+		st, from := b.checkpointBefore(n)
+		return st, slices.Clone(b.lsns[from:n]), nil
 	}
 }
 

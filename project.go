@@ -140,7 +140,7 @@ func (c *Client) WithProject(ctx context.Context, name string) (*Client, error) 
 	eng := c.conn.engines[name]
 	if eng == nil {
 		var err error
-		if eng, err = newEngine(c.log, c.store, name); err != nil {
+		if eng, err = newEngine(ctx, c.log, c.store, name, c.conn.ckpt); err != nil {
 			c.conn.mu.Unlock()
 			return nil, err
 		}

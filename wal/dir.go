@@ -142,6 +142,8 @@ type DirStore struct {
 
 	projMu   sync.RWMutex
 	projects map[string]*dirProject
+
+	ckpt dirCkpts // checkpoints (dir_checkpoint.go)
 }
 
 // dirProject is one project's log.

@@ -104,4 +104,28 @@
 // commit point, so a large record is never half written. Appends use write
 // concern majority and reads read concern majority by default; neither
 // transactions nor change streams are used.
+//
+// # Checkpoints
+//
+// Stores may also keep checkpoints (the optional Checkpointer interface):
+// opaque snapshots of a project's materialized state as of an LSN, so that
+// a new process replays only the records after the newest one. They are
+// never part of the log; losing them costs time, not data. Every store
+// frames a checkpoint the same way:
+//
+//	header (16 bytes)                       then blocks, back to back
+//	+-----------+-------------+---------+   +------------+---------+--------------+
+//	| magic u32 | version u32 | lsn u64 |   | length u32 | crc u32 | data         |
+//	| "ACKP"    | 1           |         |   |            |         | (length)     |
+//	+-----------+-------------+---------+   +------------+---------+--------------+
+//	crc = CRC-32C over lsn u64, block index u32, length u32 and the data;
+//	the last block has length 0 and carries the content's total length u64.
+//
+// A reader returns no byte of a block before its CRC checks, and a missing
+// end block is an error, so a torn, damaged or foreign checkpoint fails
+// with ErrCorrupt instead of yielding other bytes. DirStore writes
+// <dir>/<project>/checkpoints/<LSN as 20 digits>.ckpt through a temporary
+// file, fsync and rename; MongoStore writes 4 MiB chunks to argon.wal_ckpt_chunks
+// and then a head document {_id: "<project>/<LSN as 20 digits>", set, n}
+// to argon.wal_ckpt, the commit point. Both keep the newest two per project.
 package wal

@@ -205,21 +205,7 @@ func (l *Log) AppendFunc(ctx context.Context, project string, build BuildFunc) (
 // not call back into the Log for the same project. A project has at most
 // one follower.
 func (l *Log) Follow(project string, after LSN, fn func(Record)) error {
-	pl, err := l.project(project)
-	if err != nil {
-		return err
-	}
-	pl.sem <- struct{}{}
-	defer func() { <-pl.sem }()
-	if pl.follower != nil {
-		return fmt.Errorf("wal: project %q already has a follower", project)
-	}
-	// The next round or sync catches up from after, delivering everything
-	// past it, even if this Log appended to the project before.
-	pl.follower = fn
-	pl.known, pl.knownTime = after, time.Time{}
-	pl.initialized = false
-	return nil
+	return l.FollowFrom(project, after, time.Time{}, fn)
 }
 
 // Sync catches the project up with the store, delivering new records to the

@@ -17,7 +17,8 @@ import (
 // soon as Append returns, for as long as the store lives.
 type MemoryStore struct {
 	mu       sync.RWMutex
-	projects map[string][][]byte // encoded records, index = LSN-1
+	projects map[string][][]byte        // encoded records, index = LSN-1
+	ckpts    map[string][]memCheckpoint // checkpoint.go; newest first
 	closed   bool
 }
 
