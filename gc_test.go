@@ -440,3 +440,70 @@ func TestClient_Head(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, h)
 }
+
+// TestClient_GarbageCollect_Checkpoint checks that a checkpoint taken after
+// a collection carries what the collection changed: the horizon, a trimmed
+// branch without a head, and removals still to be done.
+func TestClient_GarbageCollect_Checkpoint(t *testing.T) {
+	ctx := context.Background()
+	clk := newTestClock()
+	store := wal.NewMemoryStore()
+	c := newGCClient(t, store, clk)
+	setV(t, c, 1, 1)
+	_, err := c.CreateBranch(ctx, "x")
+	require.NoError(t, err)
+	x := c.WithBranch("x")
+	setV(t, x, 2, 2)
+	_, err = c.CreateBranch(ctx, "y", Branch().SetFrom("x"))
+	require.NoError(t, err)
+	x2 := setV(t, x, 3, 3)
+	require.NoError(t, c.DeleteBranch(ctx, "x"))
+	clk.Advance(8 * 24 * time.Hour)
+	setV(t, c, 1, 10)
+	rep, err := c.GarbageCollect(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Records, "x is trimmed to y's fork point")
+	require.Equal(t, []wal.LSN{x2}, tombstones(t, store, DefaultProject))
+
+	// A removal some collector declared but has not done yet.
+	c.eng.mu.Lock()
+	c.eng.gc.todo.Insert(x2)
+	c.eng.mu.Unlock()
+	lsn, err := c.Checkpoint(ctx)
+	require.NoError(t, err)
+
+	c2 := newGCClient(t, store, clk)
+	require.Equal(t, lsn, c2.eng.ckpt.loaded, "opened from the checkpoint")
+	c2.eng.mu.RLock()
+	require.Equal(t, rep.Horizon, c2.eng.cat.horizon)
+	require.True(t, c2.eng.gc.todo.Contains(x2))
+	var trimmed *branchState
+	c2.eng.cat.byID.Scan(func(_ string, b *branchState) bool {
+		if b.name == "x" {
+			trimmed = b
+		}
+		return true
+	})
+	c2.eng.mu.RUnlock()
+	require.NotNil(t, trimmed)
+	require.Equal(t, x2, trimmed.gone)
+	require.Nil(t, trimmed.head)
+
+	for _, cl := range []*Client{c, c2} {
+		got, err := readState(ctx, cl.WithBranch("y"))
+		require.NoError(t, err)
+		require.Equal(t, map[int32]int32{1: 1, 2: 2}, got)
+		got, err = readState(ctx, cl)
+		require.NoError(t, err)
+		require.Equal(t, map[int32]int32{1: 10}, got)
+		_, err = readState(ctx, cl.AtLSN(rep.Horizon-1))
+		require.ErrorIs(t, err, ErrBeforeRetention)
+	}
+	// The pending removal is done by the next collection (the store skips
+	// records that are tombstones already).
+	_, err = c2.GarbageCollect(ctx)
+	require.NoError(t, err)
+	c2.eng.mu.RLock()
+	require.Zero(t, c2.eng.gc.todo.Len())
+	c2.eng.mu.RUnlock()
+}
