@@ -43,29 +43,31 @@ func cmpOpFor(k opKind) cmpOp {
 
 // cmpPred compares a value with a constant.
 type cmpPred struct {
-	op  cmpOp
-	rhs bson.RawValue
+	op   cmpOp
+	rhs  bson.RawValue
+	coll *Collation // nil: simple
 }
 
 // newComparison validates the argument of a comparison operator on path
 // name, as the server's ComparisonMatchExpression constructor and
 // parseComparison do.
-func newComparison(name string, op cmpOp, rhs bson.RawValue) (*cmpPred, error) {
+func newComparison(name string, op cmpOp, rhs bson.RawValue, coll *Collation) (*cmpPred, error) {
 	if rhs.Type == bsontype.Undefined {
 		return nil, errBadValue("cannot compare to undefined")
 	}
 	if op != opEQ && rhs.Type == bsontype.Regex {
 		return nil, errBadValue("Can't have RegEx as arg to predicate over field '%s'.", name)
 	}
-	return &cmpPred{op: op, rhs: rhs}, nil
+	return &cmpPred{op: op, rhs: rhs, coll: coll}, nil
 }
 
 func (p *cmpPred) matchValue(e bson.RawValue, _ *matchDetails) bool {
-	return compareMatches(p.op, e, p.rhs)
+	return compareMatches(p.op, e, p.rhs, p.coll)
 }
 
-// compareMatches is the server's evaluateComparisonExpressionSingleElement.
-func compareMatches(op cmpOp, e, rhs bson.RawValue) bool {
+// compareMatches is the server's evaluateComparisonExpressionSingleElement,
+// with strings compared under coll (nil: simple).
+func compareMatches(op cmpOp, e, rhs bson.RawValue, coll *Collation) bool {
 	if e.Type != rhs.Type {
 		ect, rct := canonicalType(e.Type), canonicalType(rhs.Type)
 		if ect != rct {
@@ -90,7 +92,7 @@ func compareMatches(op cmpOp, e, rhs bson.RawValue) bool {
 			return (op == opLTE || op == opGTE) && both
 		}
 	}
-	x := CompareValues(e, rhs)
+	x := coll.CompareValues(e, rhs)
 	switch op {
 	case opLT:
 		return x < 0
@@ -118,11 +120,11 @@ func isNaNValue(v bson.RawValue) bool {
 }
 
 // parseNe parses {$ne: v}: the negation of equality over the whole path.
-func parseNe(name string, e bson.RawValue) (node, error) {
+func parseNe(name string, e bson.RawValue, coll *Collation) (node, error) {
 	if e.Type == bsontype.Regex {
 		return nil, errBadValue("Can't have regex as arg to $ne.")
 	}
-	pred, err := newComparison(name, opEQ, e)
+	pred, err := newComparison(name, opEQ, e, coll)
 	if err != nil {
 		return nil, err
 	}
@@ -131,9 +133,10 @@ func parseNe(name string, e bson.RawValue) (node, error) {
 
 // inPred is $in: equality with any of a set of values, or a regex match.
 type inPred struct {
-	values  []bson.RawValue // sorted by CompareValues for binary search
+	values  []bson.RawValue // sorted by coll.CompareValues for binary search
 	regexes []*regexPred
 	hasNull bool
+	coll    *Collation // nil: simple
 }
 
 func (p *inPred) matchValue(e bson.RawValue, d *matchDetails) bool {
@@ -157,14 +160,14 @@ func (p *inPred) contains(e bson.RawValue) bool {
 		return false
 	}
 	i := sort.Search(len(p.values), func(i int) bool {
-		return CompareValues(p.values[i], e) >= 0
+		return p.coll.CompareValues(p.values[i], e) >= 0
 	})
-	return i < len(p.values) && CompareValues(p.values[i], e) == 0
+	return i < len(p.values) && p.coll.CompareValues(p.values[i], e) == 0
 }
 
 // newInPred validates the array argument of $in/$nin.
-func newInPred(arr []byte) (*inPred, error) {
-	p := &inPred{}
+func newInPred(arr []byte, coll *Collation) (*inPred, error) {
+	p := &inPred{coll: coll}
 	var perr error
 	hasUndefined := false
 	iterElements(arr, func(_ string, e bson.RawValue) bool {
@@ -198,13 +201,13 @@ func newInPred(arr []byte) (*inPred, error) {
 		return nil, errBadValue("InMatchExpression equality cannot be undefined")
 	}
 	sort.SliceStable(p.values, func(i, j int) bool {
-		return CompareValues(p.values[i], p.values[j]) < 0
+		return coll.CompareValues(p.values[i], p.values[j]) < 0
 	})
 	return p, nil
 }
 
 // parseIn parses $in, or $nin (the negation of $in over the whole path).
-func parseIn(name string, e bson.RawValue, negate bool) (node, error) {
+func parseIn(name string, e bson.RawValue, negate bool, coll *Collation) (node, error) {
 	if e.Type != bsontype.Array {
 		if negate {
 			return nil, errBadValue("$nin needs an array")
@@ -212,7 +215,7 @@ func parseIn(name string, e bson.RawValue, negate bool) (node, error) {
 		return nil, errBadValue("$in needs an array")
 	}
 	arr, _ := e.ArrayOK()
-	pred, err := newInPred(arr)
+	pred, err := newInPred(arr, coll)
 	if err != nil {
 		return nil, err
 	}

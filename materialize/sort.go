@@ -22,6 +22,7 @@ type sortKey struct {
 	path  string
 	parts []string
 	desc  bool
+	coll  *Collation // nil: simple
 }
 
 // CompileSort parses a sort specification. Directions must be 1 or -1 (any
@@ -137,7 +138,7 @@ func (s *Sort) CompareKeys(a, b []bson.RawValue) int {
 }
 
 func (k *sortKey) compare(a, b bson.RawValue) int {
-	c := CompareValues(a, b)
+	c := k.coll.CompareValues(a, b)
 	if k.desc {
 		return -c
 	}
@@ -154,7 +155,7 @@ func (k *sortKey) key(doc []byte) bson.RawValue {
 			best, first = v, false
 			return
 		}
-		c := CompareValues(v, best)
+		c := k.coll.CompareValues(v, best)
 		if (!k.desc && c < 0) || (k.desc && c > 0) {
 			best = v
 		}
