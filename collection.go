@@ -481,8 +481,9 @@ func (coll *Collection) compileFind(filter interface{}, fo *options.FindOptions)
 		return nil, err
 	}
 	spec := &findSpec{}
-	if fo.Collation != nil {
-		return nil, notSupported("collation")
+	collation, err := collationArg(fo.Collation)
+	if err != nil {
+		return nil, commandError(err)
 	}
 	let, err := coll.letArg(fo.Let)
 	if err != nil {
@@ -506,6 +507,7 @@ func (coll *Collection) compileFind(filter interface{}, fo *options.FindOptions)
 	if spec.sort, spec.natural, err = coll.parseSort(fo.Sort); err != nil {
 		return nil, err
 	}
+	spec.sort = spec.sort.WithCollation(collation)
 	if fo.Limit != nil {
 		spec.limit = *fo.Limit
 		if spec.limit < 0 {
@@ -521,7 +523,7 @@ func (coll *Collection) compileFind(filter interface{}, fo *options.FindOptions)
 	if fo.BatchSize != nil && *fo.BatchSize < 0 {
 		return nil, serverError(51024, "BatchSize value must be non-negative, but received: %d", *fo.BatchSize)
 	}
-	f, err := materialize.CompileFilterWithVars(raw, let)
+	f, err := materialize.CompileFilterWithOptions(raw, materialize.FilterOptions{Let: let, Collation: collation})
 	if err != nil {
 		return nil, commandError(err)
 	}
@@ -723,8 +725,9 @@ func (coll *Collection) CountDocuments(ctx context.Context, filter interface{}, 
 	if err != nil {
 		return 0, err
 	}
-	if co.Collation != nil {
-		return 0, notSupported("collation")
+	collation, err := collationArg(co.Collation)
+	if err != nil {
+		return 0, commandError(err)
 	}
 	hint, err := coll.hintArg(co.Hint)
 	if err != nil {
@@ -736,7 +739,7 @@ func (coll *Collection) CountDocuments(ctx context.Context, filter interface{}, 
 	if co.Limit != nil && *co.Limit <= 0 {
 		return 0, serverError(15958, "the limit must be positive")
 	}
-	f, err := materialize.CompileFilter(raw)
+	f, err := materialize.CompileFilterWithOptions(raw, materialize.FilterOptions{Collation: collation})
 	if err != nil {
 		return 0, commandError(err)
 	}
@@ -791,13 +794,14 @@ func (coll *Collection) Distinct(ctx context.Context, fieldName string, filter i
 		return nil, err
 	}
 	do := options.MergeDistinctOptions(opts...)
-	if do.Collation != nil {
-		return nil, notSupported("collation")
+	collation, err := collationArg(do.Collation)
+	if err != nil {
+		return nil, commandError(err)
 	}
 	if fieldName == "" {
 		return nil, serverError(40352, "FieldPath cannot be constructed with empty string")
 	}
-	f, err := materialize.CompileFilter(raw)
+	f, err := materialize.CompileFilterWithOptions(raw, materialize.FilterOptions{Collation: collation})
 	if err != nil {
 		return nil, commandError(err)
 	}
@@ -815,10 +819,10 @@ func (coll *Collection) Distinct(ctx context.Context, fieldName string, filter i
 	for _, d := range docs {
 		vals = append(vals, materialize.DistinctValues(d.doc, fieldName)...)
 	}
-	slices.SortStableFunc(vals, materialize.CompareValues)
+	slices.SortStableFunc(vals, collation.CompareValues)
 	out := make([]interface{}, 0, len(vals))
 	for i, v := range vals {
-		if i > 0 && materialize.CompareValues(vals[i-1], v) == 0 {
+		if i > 0 && collation.CompareValues(vals[i-1], v) == 0 {
 			continue
 		}
 		x, err := rawValueInterface(v)
@@ -871,7 +875,7 @@ func (coll *Collection) FindOneAndReplace(ctx context.Context, filter interface{
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Hint: o.Hint, Let: o.Let})
+	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
@@ -893,7 +897,7 @@ func (coll *Collection) FindOneAndUpdate(ctx context.Context, filter interface{}
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Hint: o.Hint, Let: o.Let})
+	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
