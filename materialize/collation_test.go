@@ -179,7 +179,7 @@ func TestCollation_CompareValues(t *testing.T) {
 		{`{"x": "ping"}`, `{"x": "PING"}`, 0},
 		{`["a", {"y": "B"}]`, `["A", {"y": "b"}]`, 0},
 		{`{"X": "ping"}`, `{"x": "ping"}`, -1}, // field names stay binary
-		{`"a"`, `1`, 1},                         // type order first
+		{`"a"`, `1`, 1},                        // type order first
 		{`{"$symbol": "PING"}`, `"ping"`, 0},
 		{`"b"`, `"A"`, 1},
 	}
