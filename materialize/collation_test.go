@@ -486,3 +486,35 @@ func TestIndex_Collation(t *testing.T) {
 	_, err = ParseIndexSpec(ixSpec(t, "bad", bson.D{{Key: "x", Value: 1}}, bson.E{Key: "collation", Value: qtDoc(t, `{"locale": "zz"}`)}))
 	qtAssertErr(t, err, codeBadValue, "")
 }
+
+func BenchmarkCollation_CompareStrings(b *testing.B) {
+	for _, spec := range []string{`{"locale": "en"}`, `{"locale": "en", "strength": 2}`, `{"locale": "en", "strength": 1, "caseLevel": true}`} {
+		c := collTest(b, spec)
+		b.Run(spec, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				c.CompareStrings("Résumé of the PING", "resume of the ping")
+			}
+		})
+	}
+}
+
+func BenchmarkFilter_Collation_Match(b *testing.B) {
+	doc := qtDoc(b, `{"x": "PING", "y": ["a", "b", "Pong"]}`)
+	for _, spec := range []string{"", `{"locale": "en", "strength": 2}`} {
+		var c *Collation
+		if spec != "" {
+			c = collTest(b, spec)
+		}
+		f, err := CompileFilterWithOptions(qtDoc(b, `{"x": "ping", "y": {"$in": ["pong", "q"]}}`), FilterOptions{Collation: c})
+		require.NoError(b, err)
+		b.Run("collation="+spec, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if ok, _ := f.Match(doc); ok != (c != nil) {
+					b.Fatal("wrong match")
+				}
+			}
+		})
+	}
+}

@@ -44,8 +44,8 @@ func cmpOpFor(k opKind) cmpOp {
 // cmpPred compares a value with a constant.
 type cmpPred struct {
 	op   cmpOp
-	rhs  bson.RawValue
-	coll *Collation // nil: simple
+	rhs  bson.RawValue // under a collation: its collation key (KeyValue)
+	coll *Collation    // nil: simple
 }
 
 // newComparison validates the argument of a comparison operator on path
@@ -58,11 +58,13 @@ func newComparison(name string, op cmpOp, rhs bson.RawValue, coll *Collation) (*
 	if op != opEQ && rhs.Type == bsontype.Regex {
 		return nil, errBadValue("Can't have RegEx as arg to predicate over field '%s'.", name)
 	}
-	return &cmpPred{op: op, rhs: rhs, coll: coll}, nil
+	// Comparing collation keys is comparing under the collation; the
+	// operand's key is computed once.
+	return &cmpPred{op: op, rhs: coll.KeyValue(rhs), coll: coll}, nil
 }
 
 func (p *cmpPred) matchValue(e bson.RawValue, _ *matchDetails) bool {
-	return compareMatches(p.op, e, p.rhs, p.coll)
+	return compareMatches(p.op, p.coll.KeyValue(e), p.rhs, nil)
 }
 
 // compareMatches is the server's evaluateComparisonExpressionSingleElement,
@@ -133,7 +135,7 @@ func parseNe(name string, e bson.RawValue, coll *Collation) (node, error) {
 
 // inPred is $in: equality with any of a set of values, or a regex match.
 type inPred struct {
-	values  []bson.RawValue // sorted by coll.CompareValues for binary search
+	values  []bson.RawValue // collation keys (KeyValue), sorted for binary search
 	regexes []*regexPred
 	hasNull bool
 	coll    *Collation // nil: simple
@@ -159,10 +161,11 @@ func (p *inPred) contains(e bson.RawValue) bool {
 	if e.Type == 0 {
 		return false
 	}
+	e = p.coll.KeyValue(e)
 	i := sort.Search(len(p.values), func(i int) bool {
-		return p.coll.CompareValues(p.values[i], e) >= 0
+		return CompareValues(p.values[i], e) >= 0
 	})
-	return i < len(p.values) && p.coll.CompareValues(p.values[i], e) == 0
+	return i < len(p.values) && CompareValues(p.values[i], e) == 0
 }
 
 // newInPred validates the array argument of $in/$nin.
@@ -190,7 +193,7 @@ func newInPred(arr []byte, coll *Collation) (*inPred, error) {
 			if e.Type == bsontype.Null {
 				p.hasNull = true
 			}
-			p.values = append(p.values, e)
+			p.values = append(p.values, coll.KeyValue(e))
 		}
 		return true
 	})
@@ -201,7 +204,7 @@ func newInPred(arr []byte, coll *Collation) (*inPred, error) {
 		return nil, errBadValue("InMatchExpression equality cannot be undefined")
 	}
 	sort.SliceStable(p.values, func(i, j int) bool {
-		return coll.CompareValues(p.values[i], p.values[j]) < 0
+		return CompareValues(p.values[i], p.values[j]) < 0
 	})
 	return p, nil
 }

@@ -110,13 +110,15 @@ func (s *Sort) Compare(a, b bson.Raw) int {
 
 // Keys extracts the sort key of doc once, so a caller sorting many
 // documents can use CompareKeys instead of recomputing keys per comparison.
+// Under a collation the values hold collation keys in place of strings
+// (see (*Collation).KeyValue), computed once per document.
 func (s *Sort) Keys(doc bson.Raw) []bson.RawValue {
 	if s == nil {
 		return nil
 	}
 	out := make([]bson.RawValue, len(s.keys))
 	for i, k := range s.keys {
-		out[i] = k.key(doc)
+		out[i] = k.coll.KeyValue(k.key(doc))
 	}
 	return out
 }
@@ -130,7 +132,12 @@ func (s *Sort) CompareKeys(a, b []bson.RawValue) int {
 		if i >= len(a) || i >= len(b) {
 			break
 		}
-		if c := k.compare(a[i], b[i]); c != 0 {
+		// Keys already hold collation keys: compare them bytewise.
+		c := CompareValues(a[i], b[i])
+		if k.desc {
+			c = -c
+		}
+		if c != 0 {
 			return c
 		}
 	}
