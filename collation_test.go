@@ -244,3 +244,25 @@ func TestCollection_Collation_Concurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestDatabase_CreateCollection_Collation(t *testing.T) {
+	ctx := context.Background()
+	db := crudClient(t).Database("db")
+	err := db.CreateCollection(ctx, "a", options.CreateCollection().SetCollation(&options.Collation{Locale: "en"}))
+	assert.ErrorIs(t, err, ErrNotSupported)
+	var ce CommandError
+	err = db.CreateCollection(ctx, "b", options.CreateCollection().SetCollation(&options.Collation{Locale: "zz"}))
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, int32(2), ce.Code)
+	require.NoError(t, db.CreateCollection(ctx, "c", options.CreateCollection().SetCollation(&options.Collation{Locale: "simple"})))
+}
+
+func TestCollection_Collation_Projection(t *testing.T) {
+	ctx := context.Background()
+	coll := crudColl(t)
+	crudSeed(t, coll, bson.D{{Key: "_id", Value: 1}, {Key: "a", Value: bson.A{"x", "PING", "ping"}}})
+	var got bson.M
+	require.NoError(t, coll.FindOne(ctx, bson.D{}, options.FindOne().SetCollation(collS2).
+		SetProjection(bson.D{{Key: "a", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$eq", Value: "ping"}}}}}})).Decode(&got))
+	assert.Equal(t, bson.A{"PING"}, got["a"])
+}

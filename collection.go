@@ -455,7 +455,7 @@ func (coll *Collection) parseSort(sort interface{}) (*materialize.Sort, int, err
 
 // parseProjection compiles a projection and checks a positional one
 // against the filter.
-func (coll *Collection) parseProjection(proj interface{}, filter, let bson.Raw) (*materialize.Projection, error) {
+func (coll *Collection) parseProjection(proj interface{}, filter, let bson.Raw, collation *materialize.Collation) (*materialize.Projection, error) {
 	if proj == nil {
 		return nil, nil
 	}
@@ -463,7 +463,7 @@ func (coll *Collection) parseProjection(proj interface{}, filter, let bson.Raw) 
 	if err != nil {
 		return nil, err
 	}
-	p, err := materialize.CompileProjectionWithVars(raw, let)
+	p, err := materialize.CompileProjectionWithCollation(raw, let, collation)
 	if err != nil {
 		return nil, commandError(err)
 	}
@@ -528,7 +528,7 @@ func (coll *Collection) compileFind(filter interface{}, fo *options.FindOptions)
 		return nil, commandError(err)
 	}
 	spec.filter = f
-	if spec.proj, err = coll.parseProjection(fo.Projection, raw, let); err != nil {
+	if spec.proj, err = coll.parseProjection(fo.Projection, raw, let, collation); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -640,8 +640,10 @@ func bsonD(key string, val interface{}) []byte {
 // nil; an empty result is an empty cursor. Let defines variables $expr
 // and computed projections read as $$name. BatchSize, Comment, MaxTime,
 // NoCursorTimeout and AllowDiskUse are accepted and have no effect
-// in-process; Collation, Min/Max, ReturnKey, ShowRecordID and tailable
-// cursors return errors wrapping ErrNotSupported.
+// in-process. Collation applies to the filter, the sort and the
+// projection's $elemMatch (see materialize.ParseCollation for what argon's
+// collations cover). Min/Max, ReturnKey, ShowRecordID and tailable cursors
+// return errors wrapping ErrNotSupported.
 func (coll *Collection) Find(ctx context.Context, filter interface{}, opts ...*options.FindOptions) (*Cursor, error) {
 	if ctx == nil {
 		ctx = context.Background()

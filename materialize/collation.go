@@ -661,3 +661,14 @@ func (f *Filter) Collation() *Collation {
 	}
 	return f.coll
 }
+
+// CompileProjectionWithCollation is CompileProjectionWithVars for a find
+// with a collation, which the $elemMatch projection matches with (nil:
+// simple).
+func CompileProjectionWithCollation(proj bson.Raw, let bson.Raw, c *Collation) (*Projection, error) {
+	vars, err := ParseVariables(let)
+	if err != nil {
+		return nil, err
+	}
+	return compileProjection(proj, projOptions{vars: withCollation(vars, c)})
+}
