@@ -2,6 +2,7 @@ package materialize
 
 import (
 	"bytes"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"sync"
@@ -671,4 +672,30 @@ func CompileProjectionWithCollation(proj bson.Raw, let bson.Raw, c *Collation) (
 		return nil, err
 	}
 	return compileProjection(proj, projOptions{vars: withCollation(vars, c)})
+}
+
+// collationClause is the " collation: {...}" part of a duplicate key
+// message for an index with a collation ("" without one).
+func collationClause(c *Collation) string {
+	if c == nil {
+		return ""
+	}
+	return " collation: " + docString(c.Spec())
+}
+
+// writeCollationKeyString writes a string key of an index with a
+// collation the way the server's duplicate key message shows it: the
+// collation key, hex-encoded as "0x...". It reports whether it wrote.
+func writeCollationKeyString(sb *strings.Builder, c *Collation, v bson.RawValue) bool {
+	if c == nil || v.Type != bsontype.String {
+		return false
+	}
+	s, ok := stringBytes(v)
+	if !ok {
+		return false
+	}
+	sb.WriteString(`"0x`)
+	sb.WriteString(hex.EncodeToString(s))
+	sb.WriteString(`"`)
+	return true
 }

@@ -422,6 +422,8 @@ func TestIndex_Collation(t *testing.T) {
 	var dk *DuplicateKey
 	require.ErrorAs(t, err, &dk)
 	assert.Equal(t, int32(11000), dk.Err.Code)
+	// The server's message names the collation and hex-encodes string keys.
+	assert.Regexp(t, `^E11000 duplicate key error collection: db\.c index: x_1 collation: \{ locale: "en", caseLevel: false, caseFirst: "off", strength: 2, .*version: "57\.1" \} dup key: \{ x: "0x[0-9a-f]+" \}$`, dk.Err.Message)
 	require.NoError(t, c.CheckDocument(ns, ixDoc(t, bson.D{{Key: "_id", Value: 3}, {Key: "x", Value: "pong"}})))
 	// Building such an index over duplicates fails.
 	st2 := ixState(t,

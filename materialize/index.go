@@ -601,12 +601,14 @@ func (d *IndexDef) dupKeyError(ns Namespace, key []bson.RawValue) *DuplicateKey 
 		sb.WriteString(" ")
 		sb.WriteString(f.path)
 		sb.WriteString(": ")
-		writeValueString(&sb, key[i], 0)
+		if !writeCollationKeyString(&sb, d.Collation, key[i]) {
+			writeValueString(&sb, key[i], 0)
+		}
 		vb.AppendValue(f.path, bsoncore.Value{Type: key[i].Type, Data: key[i].Value})
 	}
 	sb.WriteString(" }")
 	return &DuplicateKey{
-		Err:        indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s dup key: %s", ns.String(), d.Name, sb.String()),
+		Err:        indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s%s dup key: %s", ns.String(), d.Name, collationClause(d.Collation), sb.String()),
 		KeyPattern: d.Key,
 		KeyValue:   bson.Raw(vb.Build()),
 	}
