@@ -475,29 +475,26 @@ func swapCase(s string) string {
 	}, s)
 }
 
-// caseLevelKey is argon's case level: one byte per letter or digit of the
-// NFD form (uncased ones count as lowercase, as in ICU), lowercase first
-// unless caseFirst is "upper". With alternate "shifted", spaces and
-// punctuation are ignorable and contribute nothing.
+// caseLevelKey is argon's case level: the case of each cased letter of the
+// NFD form in order, lowercase first unless caseFirst is "upper". It only
+// decides between strings whose primary (and secondary) weights are equal,
+// which have the same letters in the same order; uncased characters, which
+// ICU counts as lowercase, are left out so that digits folded by
+// numericOrdering, ignorable punctuation and marks cannot misalign it.
 func (c *Collation) caseLevelKey(s string) []byte {
 	lower, upper := byte(1), byte(2)
 	if c.spec.caseFirst == "upper" {
 		lower, upper = 2, 1
 	}
-	shifted := c.spec.alternate == "shifted"
 	d := norm.NFD.String(s)
 	out := make([]byte, 0, len(d))
 	for i := 0; i < len(d); {
 		r, n := utf8.DecodeRuneInString(d[i:])
 		i += n
 		switch {
-		case unicode.IsMark(r), unicode.IsControl(r):
-			continue
-		case shifted && (unicode.IsSpace(r) || unicode.IsPunct(r)):
-			continue
 		case unicode.IsUpper(r) || unicode.IsTitle(r):
 			out = append(out, upper)
-		default:
+		case unicode.IsLower(r):
 			out = append(out, lower)
 		}
 	}

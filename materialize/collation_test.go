@@ -132,6 +132,9 @@ func TestCollation_CompareStrings(t *testing.T) {
 		{`{"locale": "en", "strength": 1, "caseLevel": true, "caseFirst": "upper"}`, "A", "a", -1},
 		{`{"locale": "en", "strength": 2, "caseLevel": true}`, "á", "a", 1},
 		{`{"locale": "en", "strength": 3, "caseLevel": true}`, "a", "A", -1},
+		{`{"locale": "en", "strength": 1, "caseLevel": true, "numericOrdering": true}`, "a01", "A1", -1},
+		{`{"locale": "en", "strength": 1, "caseLevel": true, "numericOrdering": true}`, "a01-b", "a1B", -1},
+		{`{"locale": "en", "strength": 1, "caseLevel": true, "alternate": "shifted"}`, "a-b", "ab", 0},
 		// numericOrdering compares digit runs by value.
 		{`{"locale": "en", "numericOrdering": true}`, "10", "9", 1},
 		{`{"locale": "en", "numericOrdering": true}`, "item2", "item10", -1},
