@@ -266,6 +266,9 @@ func ParseCollation(doc bson.Raw) (*Collation, error) {
 	if parsed < nFields {
 		return nil, errFailedToParse("Collation spec contains unknown field. Collation spec: %s", docString(doc))
 	}
+	// Like the server's validateCollationSpec, these checks see the
+	// resolved spec, locale defaults included: {locale: "fr_CA",
+	// strength: 1} fails on fr_CA's default backwards.
 	if s.backwards && s.strength == 1 {
 		return nil, errBadValue("'backwards' is invalid with 'strength' of 1 in: %s", docString(s.document()))
 	}

@@ -554,3 +554,38 @@ func FuzzParseCollation(f *testing.F) {
 		require.Equal(t, x, CompareValues(c.KeyValue(va), c.KeyValue(vb)))
 	})
 }
+
+// TestParseCollation_Locales parses every locale the server accepts: each
+// is either usable (and orders strings consistently at every strength) or
+// reported as NotImplemented, never invalid.
+func TestParseCollation_Locales(t *testing.T) {
+	words := []string{"a", "B", "ä", "10", "9", "z", "ö", "ch", "中文", "ñ", "-x"}
+	for locale, tag := range collationLocales {
+		for _, strength := range []int{1, 2, 3, 4, 5} {
+			doc, err := bson.Marshal(bson.D{{Key: "locale", Value: locale}, {Key: "strength", Value: strength}})
+			require.NoError(t, err)
+			c, err := ParseCollation(doc)
+			if tag == "" {
+				qtAssertErr(t, err, codeNotImplemented, "")
+				continue
+			}
+			if (locale == "da" || locale == "mt") && strength <= 2 || locale == "fr_CA" && strength == 1 {
+				// Their CLDR defaults (caseFirst "upper", backwards) fail
+				// the server's checks, which see the resolved spec.
+				qtAssertErr(t, err, codeBadValue, "")
+				continue
+			}
+			require.NoError(t, err, locale)
+			for _, a := range words {
+				assert.Equal(t, 0, c.CompareStrings(a, a), "%s %q", locale, a)
+				for _, b := range words {
+					assert.Equal(t, -c.CompareStrings(b, a), c.CompareStrings(a, b), "%s/%d %q %q", locale, strength, a, b)
+				}
+			}
+		}
+	}
+	for variant := range collationVariants {
+		_, err := ParseCollation(qtDoc(t, `{"locale": "`+variant+`"}`))
+		require.NoError(t, err, variant)
+	}
+}
