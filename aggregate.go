@@ -70,8 +70,9 @@ func compileAggregate(c codec, pipeline interface{}, opts []*options.AggregateOp
 		return nil, err
 	}
 	ao := options.MergeAggregateOptions(opts...)
-	if ao.Collation != nil {
-		return nil, notSupported("collation")
+	collation, err := collationArg(ao.Collation)
+	if err != nil {
+		return nil, commandError(err)
 	}
 	var let bson.Raw
 	if ao.Let != nil {
@@ -93,7 +94,7 @@ func compileAggregate(c codec, pipeline interface{}, opts []*options.AggregateOp
 	// AllowDiskUse, BatchSize, BypassDocumentValidation, MaxTime,
 	// MaxAwaitTime and Comment have no effect in-process.
 	// $sample draws a new random sample on every call, as on the server.
-	spec.pipeline, err = materialize.CompileAggregate(raw, materialize.AggregateOptions{Let: let, Seed: time.Now().UnixNano()})
+	spec.pipeline, err = materialize.CompileAggregate(raw, materialize.AggregateOptions{Let: let, Seed: time.Now().UnixNano(), Collation: collation})
 	if err != nil {
 		return nil, commandError(err)
 	}

@@ -83,7 +83,12 @@ func TestCollection_Aggregate_Errors(t *testing.T) {
 	_, err = coll.Aggregate(ctx, bson.D{{Key: "$match", Value: bson.D{}}})
 	assert.Error(t, err)
 
-	_, err = coll.Aggregate(ctx, bson.A{}, options.Aggregate().SetCollation(&options.Collation{Locale: "fr"}))
+	_, err = coll.Aggregate(ctx, bson.A{}, options.Aggregate().SetCollation(&options.Collation{Locale: "xx"}))
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, int32(2), ce.Code)
+	assert.Equal(t, `Field 'locale' is invalid in: { locale: "xx" }`, ce.Message)
+
+	_, err = coll.Aggregate(ctx, bson.A{}, options.Aggregate().SetCollation(&options.Collation{Locale: "am"}))
 	assert.True(t, errors.Is(err, ErrNotSupported), "got %v", err)
 }
 

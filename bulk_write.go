@@ -773,9 +773,6 @@ func (coll *Collection) deleteStmt(filter interface{}, collation *options.Collat
 	if err != nil {
 		return stmt{}, err
 	}
-	if collation != nil {
-		return stmt{}, notSupported("collation")
-	}
 	h, err := coll.hintArg(hint)
 	if err != nil {
 		return stmt{}, err
@@ -784,7 +781,11 @@ func (coll *Collection) deleteStmt(filter interface{}, collation *options.Collat
 		return stmt{}, let.err
 	}
 	s := stmt{kind: stmtDelete, multi: multi, hint: h}
-	s.filter, s.err = materialize.CompileFilterWithVars(f, let.raw)
+	var c *materialize.Collation
+	if c, s.err = collationArg(collation); s.err != nil {
+		return s, unsupportedStmt(s.err)
+	}
+	s.filter, s.err = materialize.CompileFilterWithOptions(f, materialize.FilterOptions{Let: let.raw, Collation: c})
 	return s, unsupportedStmt(s.err)
 }
 
@@ -834,9 +835,6 @@ func (coll *Collection) updateStmt(filter, update interface{}, multi, replace bo
 			filters = append(filters, bson.Raw(d))
 		}
 	}
-	if collation != nil {
-		return stmt{}, notSupported("collation")
-	}
 	h, err := coll.hintArg(hint)
 	if err != nil {
 		return stmt{}, err
@@ -849,21 +847,25 @@ func (coll *Collection) updateStmt(filter, update interface{}, multi, replace bo
 		s.kind = stmtReplace
 		s.repl = u
 	}
-	s.filter, s.err = materialize.CompileFilterWithVars(f, let.raw)
+	var c *materialize.Collation
+	if c, s.err = collationArg(collation); s.err != nil {
+		return s, unsupportedStmt(s.err)
+	}
+	s.filter, s.err = materialize.CompileFilterWithOptions(f, materialize.FilterOptions{Let: let.raw, Collation: c})
 	if s.err != nil {
 		return s, unsupportedStmt(s.err)
 	}
 	if replace {
 		if len(u) > 5 {
-			s.update, s.err = materialize.CompileUpdate(u, materialize.UpdateOptions{})
+			s.update, s.err = materialize.CompileUpdate(u, materialize.UpdateOptions{Collation: c})
 		}
 		return s, unsupportedStmt(s.err)
 	}
 	if isPipeline {
-		s.update, s.err = materialize.CompileUpdatePipeline(u, materialize.UpdateOptions{ArrayFilters: filters, Let: let.raw})
+		s.update, s.err = materialize.CompileUpdatePipeline(u, materialize.UpdateOptions{ArrayFilters: filters, Let: let.raw, Collation: c})
 		return s, unsupportedStmt(s.err)
 	}
-	s.update, s.err = materialize.CompileUpdate(u, materialize.UpdateOptions{ArrayFilters: filters})
+	s.update, s.err = materialize.CompileUpdate(u, materialize.UpdateOptions{ArrayFilters: filters, Collation: c})
 	return s, unsupportedStmt(s.err)
 }
 

@@ -468,7 +468,7 @@ func (coll *Collection) parseSort(sort interface{}) (*materialize.Sort, int, err
 
 // parseProjection compiles a projection and checks a positional one
 // against the filter.
-func (coll *Collection) parseProjection(proj interface{}, filter, let bson.Raw) (*materialize.Projection, error) {
+func (coll *Collection) parseProjection(proj interface{}, filter, let bson.Raw, collation *materialize.Collation) (*materialize.Projection, error) {
 	if proj == nil {
 		return nil, nil
 	}
@@ -476,7 +476,7 @@ func (coll *Collection) parseProjection(proj interface{}, filter, let bson.Raw) 
 	if err != nil {
 		return nil, err
 	}
-	p, err := materialize.CompileProjectionWithVars(raw, let)
+	p, err := materialize.CompileProjectionWithCollation(raw, let, collation)
 	if err != nil {
 		return nil, commandError(err)
 	}
@@ -494,8 +494,9 @@ func (coll *Collection) compileFind(filter interface{}, fo *options.FindOptions)
 		return nil, err
 	}
 	spec := &findSpec{}
-	if fo.Collation != nil {
-		return nil, notSupported("collation")
+	collation, err := collationArg(fo.Collation)
+	if err != nil {
+		return nil, commandError(err)
 	}
 	let, err := coll.letArg(fo.Let)
 	if err != nil {
@@ -519,6 +520,7 @@ func (coll *Collection) compileFind(filter interface{}, fo *options.FindOptions)
 	if spec.sort, spec.natural, err = coll.parseSort(fo.Sort); err != nil {
 		return nil, err
 	}
+	spec.sort = spec.sort.WithCollation(collation)
 	if fo.Limit != nil {
 		spec.limit = *fo.Limit
 		if spec.limit < 0 {
@@ -534,12 +536,12 @@ func (coll *Collection) compileFind(filter interface{}, fo *options.FindOptions)
 	if fo.BatchSize != nil && *fo.BatchSize < 0 {
 		return nil, serverError(51024, "BatchSize value must be non-negative, but received: %d", *fo.BatchSize)
 	}
-	f, err := materialize.CompileFilterWithVars(raw, let)
+	f, err := materialize.CompileFilterWithOptions(raw, materialize.FilterOptions{Let: let, Collation: collation})
 	if err != nil {
 		return nil, commandError(err)
 	}
 	spec.filter = f
-	if spec.proj, err = coll.parseProjection(fo.Projection, raw, let); err != nil {
+	if spec.proj, err = coll.parseProjection(fo.Projection, raw, let, collation); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -671,8 +673,10 @@ func bsonD(key string, val interface{}) []byte {
 // nil; an empty result is an empty cursor. Let defines variables $expr
 // and computed projections read as $$name. BatchSize, Comment, MaxTime,
 // NoCursorTimeout and AllowDiskUse are accepted and have no effect
-// in-process; Collation, Min/Max, ReturnKey, ShowRecordID and tailable
-// cursors return errors wrapping ErrNotSupported.
+// in-process. Collation applies to the filter, the sort and the
+// projection's $elemMatch (see materialize.ParseCollation for what argon's
+// collations cover). Min/Max, ReturnKey, ShowRecordID and tailable cursors
+// return errors wrapping ErrNotSupported.
 func (coll *Collection) Find(ctx context.Context, filter interface{}, opts ...*options.FindOptions) (*Cursor, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -759,8 +763,9 @@ func (coll *Collection) CountDocuments(ctx context.Context, filter interface{}, 
 	if err != nil {
 		return 0, err
 	}
-	if co.Collation != nil {
-		return 0, notSupported("collation")
+	collation, err := collationArg(co.Collation)
+	if err != nil {
+		return 0, commandError(err)
 	}
 	hint, err := coll.hintArg(co.Hint)
 	if err != nil {
@@ -772,7 +777,7 @@ func (coll *Collection) CountDocuments(ctx context.Context, filter interface{}, 
 	if co.Limit != nil && *co.Limit <= 0 {
 		return 0, serverError(15958, "the limit must be positive")
 	}
-	f, err := materialize.CompileFilter(raw)
+	f, err := materialize.CompileFilterWithOptions(raw, materialize.FilterOptions{Collation: collation})
 	if err != nil {
 		return 0, commandError(err)
 	}
@@ -835,13 +840,14 @@ func (coll *Collection) Distinct(ctx context.Context, fieldName string, filter i
 		return nil, err
 	}
 	do := options.MergeDistinctOptions(opts...)
-	if do.Collation != nil {
-		return nil, notSupported("collation")
+	collation, err := collationArg(do.Collation)
+	if err != nil {
+		return nil, commandError(err)
 	}
 	if fieldName == "" {
 		return nil, serverError(40352, "FieldPath cannot be constructed with empty string")
 	}
-	f, err := materialize.CompileFilter(raw)
+	f, err := materialize.CompileFilterWithOptions(raw, materialize.FilterOptions{Collation: collation})
 	if err != nil {
 		return nil, commandError(err)
 	}
@@ -864,10 +870,10 @@ func (coll *Collection) Distinct(ctx context.Context, fieldName string, filter i
 	for _, d := range docs {
 		vals = append(vals, materialize.DistinctValues(d.doc, fieldName)...)
 	}
-	slices.SortStableFunc(vals, materialize.CompareValues)
+	slices.SortStableFunc(vals, collation.CompareValues)
 	out := make([]interface{}, 0, len(vals))
 	for i, v := range vals {
-		if i > 0 && materialize.CompareValues(vals[i-1], v) == 0 {
+		if i > 0 && collation.CompareValues(vals[i-1], v) == 0 {
 			continue
 		}
 		x, err := rawValueInterface(v)
@@ -920,7 +926,7 @@ func (coll *Collection) FindOneAndReplace(ctx context.Context, filter interface{
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Hint: o.Hint, Let: o.Let})
+	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
@@ -943,7 +949,7 @@ func (coll *Collection) FindOneAndUpdate(ctx context.Context, filter interface{}
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Hint: o.Hint, Let: o.Let})
+	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}

@@ -394,8 +394,10 @@ func TestCollection_Find_Errors(t *testing.T) {
 	_, err = coll.Find(ctx, bson.D{}, options.Find().SetSkip(-1))
 	require.ErrorAs(t, err, &ce)
 
-	_, err = coll.Find(ctx, bson.D{}, options.Find().SetCollation(&options.Collation{Locale: "fr"}))
-	assert.ErrorIs(t, err, ErrNotSupported)
+	_, err = coll.Find(ctx, bson.D{}, options.Find().SetCollation(&options.Collation{Locale: "fr", Strength: 9}))
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, int32(9), ce.Code)
+	assert.Equal(t, "Field 'strength' must be an integer 1 through 5. Got: 9", ce.Message)
 
 	_, err = coll.Find(ctx, bson.D{}, options.Find().SetHint("nope"))
 	require.ErrorAs(t, err, &ce)

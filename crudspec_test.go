@@ -19,9 +19,8 @@ package argon_test
 //
 // Skipped, each with its reason: tests whose runOnRequirements argon cannot
 // meet (a maximum server version below the current one, a sharded topology,
-// serverless, auth), tests that configure fail points, tests that use
-// collation (not supported), and tests whose only assertions are
-// command-monitoring events. Everything else that does not pass is a
+// serverless, auth), tests that configure fail points, and tests whose
+// only assertions are command-monitoring events. Everything else that does not pass is a
 // failure; failures caused by an error wrapping argon.ErrNotSupported are
 // labelled "[not supported]" so the output groups them.
 
@@ -625,30 +624,6 @@ func crudVersionString(v []int) string {
 	return strings.Join(parts, ".")
 }
 
-// crudUsesCollation reports whether args (or any document in them, such as
-// a bulkWrite request) set a collation.
-func crudUsesCollation(v bson.RawValue) bool {
-	switch v.Type {
-	case bson.TypeEmbeddedDocument:
-		d, _ := v.DocumentOK()
-		for _, el := range crudElems(d) {
-			if el.Key() == "collation" && el.Value().Type == bson.TypeEmbeddedDocument {
-				return true
-			}
-			if crudUsesCollation(el.Value()) {
-				return true
-			}
-		}
-	case bson.TypeArray:
-		for _, av := range crudArrayValues(v) {
-			if crudUsesCollation(av) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func crudDocValue(d bson.Raw) bson.RawValue {
 	return bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: d}
 }
@@ -709,8 +684,6 @@ func crudLegacyCases(rel string, data []byte) ([]*crudCase, error) {
 			c.skip = fileSkip
 		case test.SkipReason != "":
 			c.skip = "spec skipReason: " + test.SkipReason
-		case crudUsesCollation(crudDocValue(test.Operation.Arguments)):
-			c.skip = "collation"
 		}
 		c.run = func(ctx context.Context) error { return crudRunLegacy(ctx, &f, test) }
 		cases = append(cases, c)
@@ -939,9 +912,6 @@ func crudUnifiedSkip(fileSkip string, test *crudUnifiedTest) string {
 	for _, op := range test.Operations {
 		if op.Object == "testRunner" && (op.Name == "failPoint" || op.Name == "targetedFailPoint") {
 			return "fail point"
-		}
-		if crudUsesCollation(crudDocValue(op.Arguments)) {
-			return "collation"
 		}
 		if op.ExpectError != nil || op.ExpectResult.Type != 0 {
 			asserts = true

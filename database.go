@@ -141,8 +141,8 @@ func (db *Database) Drop(ctx context.Context) error {
 // CreateCollection creates the collection name, which must not exist yet
 // (code 48 NamespaceExists). StorageEngine, DefaultIndexOptions and
 // ChangeStreamPreAndPostImages are stored and listed; capped, time-series,
-// clustered and encrypted collections, validators and collations return
-// errors wrapping ErrNotSupported. The collection is durable, per the
+// clustered and encrypted collections, validators and default collations
+// (other than {locale: "simple"}) return errors wrapping ErrNotSupported. The collection is durable, per the
 // store, when CreateCollection returns.
 func (db *Database) CreateCollection(ctx context.Context, name string, opts ...*options.CreateCollectionOptions) error {
 	if ctx == nil {
@@ -152,6 +152,13 @@ func (db *Database) CreateCollection(ctx context.Context, name string, opts ...*
 		return err
 	}
 	cco := options.MergeCreateCollectionOptions(opts...)
+	// {locale: "simple"} is no default collation; any other valid one
+	// would have to apply to every operation and index, _id included.
+	if c, err := collationArg(cco.Collation); err != nil {
+		return commandError(err)
+	} else if c != nil {
+		return notSupported("collection default collations (give the collation to each operation and index instead)")
+	}
 	switch {
 	case cco.Capped != nil && *cco.Capped, cco.SizeInBytes != nil, cco.MaxDocuments != nil:
 		return notSupported("capped collections")
@@ -161,8 +168,6 @@ func (db *Database) CreateCollection(ctx context.Context, name string, opts ...*
 		return notSupported("clustered collections")
 	case cco.EncryptedFields != nil:
 		return notSupported("queryable encryption (encryptedFields)")
-	case cco.Collation != nil:
-		return notSupported("collation")
 	case cco.ExpireAfterSeconds != nil:
 		return notSupported("expireAfterSeconds on collections (time-series and clustered collections)")
 	}

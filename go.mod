@@ -7,6 +7,7 @@ require (
 	github.com/tidwall/btree v1.8.2
 	go.mongodb.org/mongo-driver v1.17.10
 	golang.org/x/sync v0.8.0
+	golang.org/x/text v0.17.0
 )
 
 require (
@@ -19,5 +20,4 @@ require (
 	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.26.0 // indirect
-	golang.org/x/text v0.17.0 // indirect
 )

@@ -25,8 +25,10 @@ const maxIndexes = 64
 // Unique indexes (compound, sparse, partial) are enforced on every write;
 // an equality on the first field of an index is answered from it. TTL
 // indexes (expireAfterSeconds) are stored and listed, but Argon does not
-// expire documents yet. Text, 2d, 2dsphere, hashed and wildcard indexes and
-// index collations return errors wrapping ErrNotSupported.
+// expire documents yet. An index with a collation compares its keys (and
+// enforces uniqueness) with it, and answers only queries with the same
+// collation. Text, 2d, 2dsphere, hashed and wildcard indexes return errors
+// wrapping ErrNotSupported.
 type IndexView struct {
 	coll *Collection
 }
@@ -275,7 +277,15 @@ func (iv IndexView) specDoc(keys bson.Raw, name string, o *options.IndexOptions)
 		d = bsoncore.AppendDocumentElement(d, "partialFilterExpression", pf)
 	}
 	if o.Collation != nil {
-		d = bsoncore.AppendDocumentElement(d, "collation", bsoncore.Document(o.Collation.ToDocument()))
+		// The server stores (and lists) the full collation, every field
+		// resolved, and drops a simple one.
+		coll, err := collationArg(o.Collation)
+		if err != nil {
+			return nil, commandError(err)
+		}
+		if coll != nil {
+			d = bsoncore.AppendDocumentElement(d, "collation", bsoncore.Document(coll.Spec()))
+		}
 	}
 	if o.WildcardProjection != nil {
 		wp, err := c.marshal(o.WildcardProjection)

@@ -55,8 +55,10 @@ func TestIndexView_CreateOne_ClientErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidIndexValue)
 	_, err = iv.CreateOne(ctx, IndexModel{Keys: bson.D{{Key: "t", Value: "text"}}})
 	assert.ErrorIs(t, err, ErrNotSupported)
-	_, err = iv.CreateOne(ctx, IndexModel{Keys: bson.D{{Key: "a", Value: 1}}, Options: options.Index().SetCollation(&options.Collation{Locale: "en"})})
-	assert.ErrorIs(t, err, ErrNotSupported)
+	_, err = iv.CreateOne(ctx, IndexModel{Keys: bson.D{{Key: "a", Value: 1}}, Options: options.Index().SetCollation(&options.Collation{Locale: "en", Backwards: true, Strength: 1})})
+	var bad CommandError
+	require.ErrorAs(t, err, &bad)
+	assert.Equal(t, int32(2), bad.Code)
 	_, err = iv.CreateOne(ctx, IndexModel{Keys: bson.D{{Key: "a", Value: 0}}, Options: options.Index().SetName("zero")})
 	var ce CommandError
 	require.ErrorAs(t, err, &ce)

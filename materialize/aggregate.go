@@ -67,6 +67,10 @@ type AggregateOptions struct {
 	// Seed seeds $sample's random choice (default 0: a fixed seed, so
 	// runs are reproducible).
 	Seed int64
+	// Collation is the command's collation (nil: simple): every stage
+	// compares strings with it ($match, $sort, $group keys and
+	// accumulators, $bucket, $lookup, expressions).
+	Collation *Collation
 }
 
 // Pipeline is a compiled aggregation pipeline. It is immutable and safe for
@@ -98,6 +102,7 @@ func CompileAggregate(pipeline bson.Raw, opts AggregateOptions) (*Pipeline, erro
 	if err != nil {
 		return nil, err
 	}
+	vars = withCollation(vars, opts.Collation)
 	if err := validateDocument(pipeline); err != nil {
 		return nil, errFailedToParse("pipeline is not valid BSON: %v", err)
 	}
@@ -237,7 +242,7 @@ func compileStage(name string, arg bson.RawValue, vars *Variables, depth int) (a
 		if err != nil {
 			return nil, err
 		}
-		return &sortStage{s: s}, nil
+		return &sortStage{s: s.WithCollation(vars.collation())}, nil
 	case "$count":
 		return compileCount(arg)
 	case "$unwind":

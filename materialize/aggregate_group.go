@@ -29,11 +29,13 @@ type groupField struct {
 	name string
 	op   string
 	expr Expression
+	coll *Collation // $min, $max and $addToSet compare with it (nil: simple)
 }
 
 type groupStage struct {
 	id     Expression
 	fields []groupField
+	coll   *Collation // groups by it (nil: simple)
 }
 
 func compileGroup(arg bson.RawValue, vars *Variables) (aggStage, error) {
@@ -41,7 +43,7 @@ func compileGroup(arg bson.RawValue, vars *Variables) (aggStage, error) {
 	if !ok || arg.Type != bsontype.EmbeddedDocument {
 		return nil, errLocation(15947, "a group's fields must be specified in an object")
 	}
-	g := &groupStage{}
+	g := &groupStage{coll: vars.collation()}
 	haveID := false
 	elems, _ := docElements(spec)
 	for _, el := range elems {
@@ -105,7 +107,7 @@ func compileAccumulator(name string, v bson.RawValue, vars *Variables) (groupFie
 	if err != nil {
 		return groupField{}, err
 	}
-	return groupField{name: name, op: op, expr: e}, nil
+	return groupField{name: name, op: op, expr: e, coll: vars.collation()}, nil
 }
 
 // codeTypeMismatchLoc is TypeMismatch, which $count:{…} with arguments returns.
@@ -118,6 +120,7 @@ type accState struct {
 	cur    bson.RawValue   // $min/$max/$first/$last/$mergeObjects
 	seen   bool
 	setKey map[string]bool
+	coll   *Collation // nil: simple
 }
 
 func (a *accState) add(v bson.RawValue) error {
@@ -130,7 +133,7 @@ func (a *accState) add(v bson.RawValue) error {
 		if v.Type == 0 || v.Type == bsontype.Null || v.Type == bsontype.Undefined {
 			return nil
 		}
-		c := CompareValues(v, a.cur)
+		c := a.coll.CompareValues(v, a.cur)
 		if !a.seen || (a.op == "$min" && c < 0) || (a.op == "$max" && c > 0) {
 			a.cur, a.seen = v, true
 		}
@@ -148,7 +151,7 @@ func (a *accState) add(v bson.RawValue) error {
 		if v.Type == 0 {
 			return nil
 		}
-		k := valueKey(v)
+		k := valueKey(a.coll.KeyValue(v))
 		if a.setKey == nil {
 			a.setKey = map[string]bool{}
 		}
@@ -312,12 +315,12 @@ func (s *groupStage) run(in DocSeq, _ *aggEnv) DocSeq {
 			if id.Type == 0 {
 				id = valNull()
 			}
-			k := valueKey(id)
+			k := valueKey(s.coll.KeyValue(id))
 			g := groups[k]
 			if g == nil {
 				g = &group{id: id}
 				for _, f := range s.fields {
-					g.accs = append(g.accs, &accState{op: f.op})
+					g.accs = append(g.accs, &accState{op: f.op, coll: f.coll})
 				}
 				groups[k] = g
 				order = append(order, g)
@@ -391,6 +394,7 @@ func (s *sortByCountStage) run(in DocSeq, env *aggEnv) DocSeq {
 // ---- $bucket -------------------------------------------------------------------
 
 type bucketStage struct {
+	coll       *Collation // boundaries compare with it (nil: simple)
 	groupBy    Expression
 	boundaries []bson.RawValue
 	def        *bson.RawValue
@@ -402,7 +406,7 @@ func compileBucket(arg bson.RawValue, vars *Variables) (aggStage, error) {
 	if !ok || arg.Type != bsontype.EmbeddedDocument {
 		return nil, errLocation(40201, "Argument to $bucket stage must be an object, but found type: %s.", typeName(arg.Type))
 	}
-	b := &bucketStage{}
+	b := &bucketStage{coll: vars.collation()}
 	var haveBounds bool
 	var perr error
 	iterElements(spec, func(key string, v bson.RawValue) bool {
@@ -466,12 +470,12 @@ func compileBucket(arg bson.RawValue, vars *Variables) (aggStage, error) {
 			return nil, errLocation(40193, "All values in the the 'boundaries' option to $bucket must have the same type. Found conflicting types %s and %s.",
 				exprTypeName(p), exprTypeName(c))
 		}
-		if CompareValues(p, c) >= 0 {
+		if b.coll.CompareValues(p, c) >= 0 {
 			return nil, errLocation(40194, "The 'boundaries' option to $bucket must be sorted in ascending order, but elements %d and %d are not in ascending order (%s is not less than %s).",
 				i-1, i, aggValueString(p), aggValueString(c))
 		}
 	}
-	if b.def != nil && CompareValues(*b.def, b.boundaries[0]) >= 0 && CompareValues(*b.def, b.boundaries[len(b.boundaries)-1]) < 0 &&
+	if b.def != nil && b.coll.CompareValues(*b.def, b.boundaries[0]) >= 0 && b.coll.CompareValues(*b.def, b.boundaries[len(b.boundaries)-1]) < 0 &&
 		canonicalType(b.def.Type) == canonicalType(b.boundaries[0].Type) {
 		return nil, errLocation(40199, "The $bucket 'default' field must be less than the lowest boundary or greater than or equal to the highest boundary.")
 	}
@@ -488,7 +492,7 @@ func (s *bucketStage) run(in DocSeq, _ *aggEnv) DocSeq {
 		newAccs := func() []*accState {
 			accs := make([]*accState, len(s.fields))
 			for i, f := range s.fields {
-				accs[i] = &accState{op: f.op}
+				accs[i] = &accState{op: f.op, coll: f.coll}
 			}
 			return accs
 		}
@@ -506,9 +510,9 @@ func (s *bucketStage) run(in DocSeq, _ *aggEnv) DocSeq {
 				v = valNull()
 			}
 			idx := -1
-			if CompareValues(v, s.boundaries[0]) >= 0 && CompareValues(v, s.boundaries[n]) < 0 {
+			if s.coll.CompareValues(v, s.boundaries[0]) >= 0 && s.coll.CompareValues(v, s.boundaries[n]) < 0 {
 				for i := 0; i < n; i++ {
-					if CompareValues(v, s.boundaries[i+1]) < 0 {
+					if s.coll.CompareValues(v, s.boundaries[i+1]) < 0 {
 						idx = i
 						break
 					}

@@ -403,7 +403,7 @@ func (s *lookupStage) withLet(vals []bson.RawValue) *Variables {
 			next[name] = vals[i]
 		}
 	}
-	return &Variables{vals: next}
+	return &Variables{vals: next, coll: s.vars.collation()}
 }
 
 // ErrCodeFailedToParse is the server's FailedToParse code (9).
@@ -504,7 +504,7 @@ func (s *lookupStage) equalityMatches(d bson.Raw, foreign []bson.Raw, memo map[s
 	}
 	filter := buildDoc([]string{s.foreignField}, []bson.RawValue{
 		{Type: bsontype.EmbeddedDocument, Value: buildDoc([]string{"$in"}, []bson.RawValue{in})}})
-	f, err := CompileFilter(filter)
+	f, err := compileFilter(filter, withCollation(nil, s.vars.collation()))
 	if err != nil {
 		return nil, err
 	}

@@ -156,7 +156,7 @@ func (p *parser) parseAll(name string, e bson.RawValue) (node, error) {
 		case el.val.Type == bsontype.EmbeddedDocument && startsWithFieldOperator(el.val):
 			return nil, errBadValue("no $ expressions in $all")
 		default:
-			pred, err := newComparison(name, opEQ, el.val)
+			pred, err := newComparison(name, opEQ, el.val, p.coll())
 			if err != nil {
 				return nil, err
 			}

@@ -105,6 +105,12 @@ func CompareDocuments(a, b bson.Raw) int {
 }
 
 func compareDocBytes(a, b []byte, considerNames bool) int {
+	return compareDocBytesColl(a, b, considerNames, nil)
+}
+
+// compareDocBytesColl is compareDocBytes with strings compared under coll
+// (nil: bytewise).
+func compareDocBytesColl(a, b []byte, considerNames bool, coll *Collation) int {
 	ca, okA := newElemCursor(a)
 	cb, okB := newElemCursor(b)
 	if !okA || !okB {
@@ -132,7 +138,7 @@ func compareDocBytes(a, b []byte, considerNames bool) int {
 				return c
 			}
 		}
-		if c := compareSameCanonical(x, y); c != 0 {
+		if c := compareSameCanonicalColl(x, y, coll); c != 0 {
 			return c
 		}
 	}
@@ -338,6 +344,12 @@ func (c *elemCursor) next() (key []byte, v bson.RawValue, ok bool) {
 
 // compareSameCanonical compares two values whose canonical types are equal.
 func compareSameCanonical(a, b bson.RawValue) int {
+	return compareSameCanonicalColl(a, b, nil)
+}
+
+// compareSameCanonicalColl is compareSameCanonical with strings and symbols
+// compared under coll (nil: bytewise).
+func compareSameCanonicalColl(a, b bson.RawValue, coll *Collation) int {
 	switch canonicalType(a.Type) {
 	case -1, 0, 5, 127:
 		return 0
@@ -347,13 +359,13 @@ func compareSameCanonical(a, b bson.RawValue) int {
 		sa, okA := stringBytes(a)
 		sb, okB := stringBytes(b)
 		if okA && okB {
-			return bytes.Compare(sa, sb)
+			return compareCollated(coll, sa, sb)
 		}
 	case 20:
 		da, okA := a.DocumentOK()
 		db, okB := b.DocumentOK()
 		if okA && okB {
-			return compareDocBytes(da, db, true)
+			return compareDocBytesColl(da, db, true, coll)
 		}
 	case 25:
 		// Array keys are positions, so comparing by value alone is the same
@@ -361,7 +373,7 @@ func compareSameCanonical(a, b bson.RawValue) int {
 		da, okA := a.ArrayOK()
 		db, okB := b.ArrayOK()
 		if okA && okB {
-			return compareDocBytes(da, db, false)
+			return compareDocBytesColl(da, db, false, coll)
 		}
 	case 30:
 		sta, xa, okA := a.BinaryOK()

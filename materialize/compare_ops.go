@@ -43,29 +43,33 @@ func cmpOpFor(k opKind) cmpOp {
 
 // cmpPred compares a value with a constant.
 type cmpPred struct {
-	op  cmpOp
-	rhs bson.RawValue
+	op   cmpOp
+	rhs  bson.RawValue // under a collation: its collation key (KeyValue)
+	coll *Collation    // nil: simple
 }
 
 // newComparison validates the argument of a comparison operator on path
 // name, as the server's ComparisonMatchExpression constructor and
 // parseComparison do.
-func newComparison(name string, op cmpOp, rhs bson.RawValue) (*cmpPred, error) {
+func newComparison(name string, op cmpOp, rhs bson.RawValue, coll *Collation) (*cmpPred, error) {
 	if rhs.Type == bsontype.Undefined {
 		return nil, errBadValue("cannot compare to undefined")
 	}
 	if op != opEQ && rhs.Type == bsontype.Regex {
 		return nil, errBadValue("Can't have RegEx as arg to predicate over field '%s'.", name)
 	}
-	return &cmpPred{op: op, rhs: rhs}, nil
+	// Comparing collation keys is comparing under the collation; the
+	// operand's key is computed once.
+	return &cmpPred{op: op, rhs: coll.KeyValue(rhs), coll: coll}, nil
 }
 
 func (p *cmpPred) matchValue(e bson.RawValue, _ *matchDetails) bool {
-	return compareMatches(p.op, e, p.rhs)
+	return compareMatches(p.op, p.coll.KeyValue(e), p.rhs, nil)
 }
 
-// compareMatches is the server's evaluateComparisonExpressionSingleElement.
-func compareMatches(op cmpOp, e, rhs bson.RawValue) bool {
+// compareMatches is the server's evaluateComparisonExpressionSingleElement,
+// with strings compared under coll (nil: simple).
+func compareMatches(op cmpOp, e, rhs bson.RawValue, coll *Collation) bool {
 	if e.Type != rhs.Type {
 		ect, rct := canonicalType(e.Type), canonicalType(rhs.Type)
 		if ect != rct {
@@ -90,7 +94,7 @@ func compareMatches(op cmpOp, e, rhs bson.RawValue) bool {
 			return (op == opLTE || op == opGTE) && both
 		}
 	}
-	x := CompareValues(e, rhs)
+	x := coll.CompareValues(e, rhs)
 	switch op {
 	case opLT:
 		return x < 0
@@ -118,11 +122,11 @@ func isNaNValue(v bson.RawValue) bool {
 }
 
 // parseNe parses {$ne: v}: the negation of equality over the whole path.
-func parseNe(name string, e bson.RawValue) (node, error) {
+func parseNe(name string, e bson.RawValue, coll *Collation) (node, error) {
 	if e.Type == bsontype.Regex {
 		return nil, errBadValue("Can't have regex as arg to $ne.")
 	}
-	pred, err := newComparison(name, opEQ, e)
+	pred, err := newComparison(name, opEQ, e, coll)
 	if err != nil {
 		return nil, err
 	}
@@ -131,9 +135,10 @@ func parseNe(name string, e bson.RawValue) (node, error) {
 
 // inPred is $in: equality with any of a set of values, or a regex match.
 type inPred struct {
-	values  []bson.RawValue // sorted by CompareValues for binary search
+	values  []bson.RawValue // collation keys (KeyValue), sorted for binary search
 	regexes []*regexPred
 	hasNull bool
+	coll    *Collation // nil: simple
 }
 
 func (p *inPred) matchValue(e bson.RawValue, d *matchDetails) bool {
@@ -156,6 +161,7 @@ func (p *inPred) contains(e bson.RawValue) bool {
 	if e.Type == 0 {
 		return false
 	}
+	e = p.coll.KeyValue(e)
 	i := sort.Search(len(p.values), func(i int) bool {
 		return CompareValues(p.values[i], e) >= 0
 	})
@@ -163,8 +169,8 @@ func (p *inPred) contains(e bson.RawValue) bool {
 }
 
 // newInPred validates the array argument of $in/$nin.
-func newInPred(arr []byte) (*inPred, error) {
-	p := &inPred{}
+func newInPred(arr []byte, coll *Collation) (*inPred, error) {
+	p := &inPred{coll: coll}
 	var perr error
 	hasUndefined := false
 	iterElements(arr, func(_ string, e bson.RawValue) bool {
@@ -187,7 +193,7 @@ func newInPred(arr []byte) (*inPred, error) {
 			if e.Type == bsontype.Null {
 				p.hasNull = true
 			}
-			p.values = append(p.values, e)
+			p.values = append(p.values, coll.KeyValue(e))
 		}
 		return true
 	})
@@ -204,7 +210,7 @@ func newInPred(arr []byte) (*inPred, error) {
 }
 
 // parseIn parses $in, or $nin (the negation of $in over the whole path).
-func parseIn(name string, e bson.RawValue, negate bool) (node, error) {
+func parseIn(name string, e bson.RawValue, negate bool, coll *Collation) (node, error) {
 	if e.Type != bsontype.Array {
 		if negate {
 			return nil, errBadValue("$nin needs an array")
@@ -212,7 +218,7 @@ func parseIn(name string, e bson.RawValue, negate bool) (node, error) {
 		return nil, errBadValue("$in needs an array")
 	}
 	arr, _ := e.ArrayOK()
-	pred, err := newInPred(arr)
+	pred, err := newInPred(arr, coll)
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,9 @@
 // The operator families live one per file, each with its tests: compare
 // (BSON total order), compare_ops, logical, element, evaluation, array,
 // bitwise, expr (aggregation expressions for $expr), update*, projection*,
-// sort, index. Errors carry the server's code, code name and message
-// (*Error).
+// sort, index, collation (string comparison under a collation, which the
+// others take as an option). Errors carry the server's code, code name and
+// message (*Error).
 //
 // Everything here is a pure function of its inputs: compiled filters,
 // updates, projections and sorts are immutable and safe for concurrent use.

@@ -50,7 +50,7 @@ func compileExpression(v bson.RawValue, vars *Variables) (Expression, error) {
 // newExprParser returns a parser with the system variables and vars in
 // scope.
 func newExprParser(vars *Variables) *exprParser {
-	ps := &exprParser{vars: map[string]bool{"ROOT": true, "CURRENT": true, "REMOVE": true}}
+	ps := &exprParser{vars: map[string]bool{"ROOT": true, "CURRENT": true, "REMOVE": true}, coll: vars.collation()}
 	for name := range vars.values() {
 		ps.vars[name] = true
 		ps.user = append(ps.user, name)
@@ -92,6 +92,8 @@ type exprParser struct {
 	// which let expressions may not make.
 	user     []string
 	readsDoc bool
+	// coll is the collation comparisons use (nil: simple).
+	coll *Collation
 }
 
 // ---- leaves ----------------------------------------------------------------
@@ -440,6 +442,7 @@ func parseExprComparison(ps *exprParser, name string, arg bson.RawValue) (exprNo
 	if err != nil {
 		return nil, err
 	}
+	coll := ps.coll
 	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
 		a, err := args[0].eval(c)
 		if err != nil {
@@ -451,7 +454,7 @@ func parseExprComparison(ps *exprParser, name string, arg bson.RawValue) (exprNo
 		}
 		// The aggregation order is the plain BSON order: missing sorts
 		// below null and NaN below every number.
-		x := CompareValues(a, b)
+		x := coll.CompareValues(a, b)
 		switch name {
 		case "$eq":
 			return valBool(x == 0), nil
@@ -1059,6 +1062,7 @@ func parseExprSwitch(ps *exprParser, _ string, arg bson.RawValue) (exprNode, err
 }
 
 func parseExprIn(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	coll := ps.coll
 	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
 		arr, ok := vals[1].ArrayOK()
 		if !ok {
@@ -1066,7 +1070,7 @@ func parseExprIn(ps *exprParser, name string, arg bson.RawValue) (exprNode, erro
 		}
 		found := false
 		iterElements(arr, func(_ string, el bson.RawValue) bool {
-			found = CompareValues(vals[0], el) == 0
+			found = coll.CompareValues(vals[0], el) == 0
 			return !found
 		})
 		return valBool(found), nil

@@ -1225,6 +1225,7 @@ func parseExprArrayAcc(ps *exprParser, name string, arg bson.RawValue) (exprNode
 	if err != nil {
 		return nil, err
 	}
+	coll := ps.coll
 	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
 		vals, err := evalArgs(c, args)
 		if err != nil {
@@ -1233,7 +1234,7 @@ func parseExprArrayAcc(ps *exprParser, name string, arg bson.RawValue) (exprNode
 		if len(vals) == 1 && vals[0].Type == bsontype.Array {
 			vals = arrayValues(vals[0])
 		}
-		acc := &accState{op: name}
+		acc := &accState{op: name, coll: coll}
 		for _, v := range vals {
 			if err := acc.add(v); err != nil {
 				return bson.RawValue{}, err

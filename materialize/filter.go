@@ -16,6 +16,7 @@ type Filter struct {
 	root  node
 	eq    map[string]bson.RawValue
 	conds map[string][]indexCond // ranges and $in an index may answer (index_range.go)
+	coll  *Collation             // the collation strings compare with (nil: simple)
 }
 
 // maxFilterDepth bounds the nesting of a filter so hostile input cannot
@@ -44,7 +45,7 @@ func compileFilter(filter bson.Raw, vars *Variables) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Filter{root: root, eq: map[string]bson.RawValue{}, conds: map[string][]indexCond{}}
+	f := &Filter{root: root, eq: map[string]bson.RawValue{}, conds: map[string][]indexCond{}, coll: vars.collation()}
 	collectEqualities(filter, f.eq)
 	collectIndexConds(filter, f.conds)
 	return f, nil
@@ -214,8 +215,11 @@ const (
 // parser carries state through one compilation.
 type parser struct {
 	depth int
-	vars  *Variables // let variables, read by $expr
+	vars  *Variables // let variables, read by $expr, and the collation
 }
+
+// coll is the collation string comparisons use (nil: simple).
+func (p *parser) coll() *Collation { return p.vars.collation() }
 
 func (p *parser) enter() error {
 	p.depth++
@@ -271,7 +275,7 @@ func (p *parser) parseDoc(doc []byte, level parseLevel) (node, error) {
 			root.children = append(root.children, newPathNode(key, leafTraverse, pred))
 			return true
 		}
-		pred, err := newComparison(key, opEQ, e)
+		pred, err := newComparison(key, opEQ, e, p.coll())
 		if err != nil {
 			perr = err
 			return false
@@ -340,17 +344,17 @@ func (p *parser) parseSubField(ctx []byte, name, key string, e bson.RawValue, le
 		}
 		return nil, errBadValue("unknown operator: %s", key)
 	case opKindEq, opKindLt, opKindLte, opKindGt, opKindGte:
-		pred, err := newComparison(name, cmpOpFor(kind), e)
+		pred, err := newComparison(name, cmpOpFor(kind), e, p.coll())
 		if err != nil {
 			return nil, err
 		}
 		return newPathNode(name, leafTraverse, pred), nil
 	case opKindNe:
-		return parseNe(name, e)
+		return parseNe(name, e, p.coll())
 	case opKindIn:
-		return parseIn(name, e, false)
+		return parseIn(name, e, false, p.coll())
 	case opKindNin:
-		return parseIn(name, e, true)
+		return parseIn(name, e, true, p.coll())
 	case opKindExists:
 		return parseExists(name, e)
 	case opKindType:

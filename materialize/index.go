@@ -85,6 +85,10 @@ type IndexDef struct {
 	// Spec is the whole specification as stored and listed:
 	// {v: 2, key: ..., name: ..., options...}.
 	Spec bson.Raw
+	// Collation is the index's collation (nil: simple): its keys hold
+	// strings as collation keys (collation.go), so unique constraints and
+	// lookups compare with it.
+	Collation *Collation
 
 	fields  []indexField
 	partial *Filter
@@ -110,11 +114,10 @@ func IDIndexSpec() bson.Raw {
 var indexKnownOptions = map[string]bool{
 	"v": true, "key": true, "name": true, "unique": true, "sparse": true,
 	"partialFilterExpression": true, "expireAfterSeconds": true, "background": true,
-	"hidden": true, "storageEngine": true, "ns": true,
+	"hidden": true, "storageEngine": true, "ns": true, "collation": true,
 }
 
 var indexUnsupportedOptions = map[string]string{
-	"collation":             "index collations",
 	"weights":               "text indexes",
 	"default_language":      "text indexes",
 	"language_override":     "text indexes",
@@ -140,6 +143,11 @@ func ParseIndexSpec(spec bson.Raw) (*IndexDef, error) {
 		return nil, indexErr(codeFailedToParse, "invalid index specification: %v", err)
 	}
 	d := &IndexDef{Spec: spec}
+	coll, err := indexCollation(spec)
+	if err != nil {
+		return nil, err
+	}
+	d.Collation = coll
 	var perr error
 	sawKey, sawName := false, false
 	iterElements(spec, func(key string, v bson.RawValue) bool {
@@ -176,7 +184,7 @@ func ParseIndexSpec(spec bson.Raw) (*IndexDef, error) {
 				perr = indexErr(codeTypeMismatch, "The field 'partialFilterExpression' must be an object, but got %s", ixTypeName(v.Type))
 				return false
 			}
-			f, err := CompileFilter(bson.Raw(pd))
+			f, err := compileFilter(bson.Raw(pd), withCollation(nil, coll))
 			if err != nil {
 				perr = err
 				return false
@@ -341,7 +349,8 @@ const (
 // Compare compares d with other the way the server's compareIndexOptions
 // does (the name is not compared).
 func (d *IndexDef) Compare(other *IndexDef) IndexComparison {
-	if !bytes.Equal(d.Key, other.Key) || !bytes.Equal(d.PartialFilterExpression, other.PartialFilterExpression) {
+	if !bytes.Equal(d.Key, other.Key) || !bytes.Equal(d.PartialFilterExpression, other.PartialFilterExpression) ||
+		!d.Collation.Equal(other.Collation) {
 		return IndexDifferent
 	}
 	sameTTL := (d.ExpireAfterSeconds == nil) == (other.ExpireAfterSeconds == nil) &&
@@ -455,6 +464,9 @@ func (d *IndexDef) Keys(doc bson.Raw) (keys [][]bson.RawValue, indexed bool, err
 				return nil, false, indexErr(codeCannotIndexParallelArrays, "cannot index parallel arrays [%s] [%s]", f.parts[0], d.fields[arrayField].parts[0])
 			}
 			arrayField = i
+		}
+		for j, v := range vals {
+			vals[j] = d.Collation.KeyValue(v)
 		}
 		per[i] = dedupeValues(vals)
 	}
@@ -589,12 +601,14 @@ func (d *IndexDef) dupKeyError(ns Namespace, key []bson.RawValue) *DuplicateKey 
 		sb.WriteString(" ")
 		sb.WriteString(f.path)
 		sb.WriteString(": ")
-		writeValueString(&sb, key[i], 0)
+		if !writeCollationKeyString(&sb, d.Collation, key[i]) {
+			writeValueString(&sb, key[i], 0)
+		}
 		vb.AppendValue(f.path, bsoncore.Value{Type: key[i].Type, Data: key[i].Value})
 	}
 	sb.WriteString(" }")
 	return &DuplicateKey{
-		Err:        indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s dup key: %s", ns.String(), d.Name, sb.String()),
+		Err:        indexErr(codeDuplicateKey, "E11000 duplicate key error collection: %s index: %s%s dup key: %s", ns.String(), d.Name, collationClause(d.Collation), sb.String()),
 		KeyPattern: d.Key,
 		KeyValue:   bson.Raw(vb.Build()),
 	}
@@ -814,7 +828,7 @@ func (c *Collection) Candidates(f *Filter) (docs []bson.Raw, ok bool) {
 	if f == nil {
 		return nil, false
 	}
-	if id, has := f.eq["_id"]; has && indexableEquality(id) {
+	if id, has := f.eq["_id"]; has && indexableEquality(id) && (f.coll == nil || !containsString(id)) {
 		if d, found := c.Get(id); found {
 			return []bson.Raw{d}, true
 		}
@@ -832,6 +846,9 @@ func (c *Collection) Candidates(f *Filter) (docs []bson.Raw, ok bool) {
 		if !has || !indexableEquality(v) {
 			continue
 		}
+		if v, has = indexLookupValue(s.def.Collation, f.coll, v); !has {
+			continue
+		}
 		var found []*Doc
 		s.prefix([]bson.RawValue{v}, func(e ixEntry) bool {
 			found = append(found, e.doc)
@@ -840,10 +857,15 @@ func (c *Collection) Candidates(f *Filter) (docs []bson.Raw, ok bool) {
 		return naturalOrder(found), true
 	}
 	if cond, has := pickCond(f.conds["_id"]); has {
-		return naturalOrder(c.idCandidates(cond)), true
+		if cond, has = indexLookupCond(nil, f.coll, cond); has {
+			return naturalOrder(c.idCandidates(cond)), true
+		}
 	}
 	for _, s := range usable {
 		if cond, has := pickCond(f.conds[s.def.fields[0].path]); has {
+			if cond, has = indexLookupCond(s.def.Collation, f.coll, cond); !has {
+				continue
+			}
 			return naturalOrder(s.condCandidates(cond)), true
 		}
 	}

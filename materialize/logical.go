@@ -194,7 +194,7 @@ func (p *parser) parsePathless(key string, e bson.RawValue, level parseLevel) (n
 		return nil, errNotSupportedWhy("$sampleRate", "random sampling would make reads non-deterministic")
 	case "$id", "$ref", "$db":
 		// Parts of a DBRef: an equality on the field named "$id" etc.
-		pred, err := newComparison(key, opEQ, e)
+		pred, err := newComparison(key, opEQ, e, p.coll())
 		if err != nil {
 			return nil, err
 		}

@@ -543,7 +543,7 @@ func (ps *projParse) parseSubObjectAsExpression(name string, parts []string, obj
 				return true, docErr(codeQueryFeatureNotAllowed, "%s is not allowed in this context", k.name)
 			}
 		}
-		f, err := CompileFilter(updWrap(name, obj))
+		f, err := compileFilter(updWrap(name, obj), withCollation(nil, ps.opts.vars.collation()))
 		if err != nil {
 			return true, err
 		}

@@ -22,6 +22,7 @@ type sortKey struct {
 	path  string
 	parts []string
 	desc  bool
+	coll  *Collation // nil: simple
 }
 
 // CompileSort parses a sort specification. Directions must be 1 or -1 (any
@@ -109,13 +110,15 @@ func (s *Sort) Compare(a, b bson.Raw) int {
 
 // Keys extracts the sort key of doc once, so a caller sorting many
 // documents can use CompareKeys instead of recomputing keys per comparison.
+// Under a collation the values hold collation keys in place of strings
+// (see (*Collation).KeyValue), computed once per document.
 func (s *Sort) Keys(doc bson.Raw) []bson.RawValue {
 	if s == nil {
 		return nil
 	}
 	out := make([]bson.RawValue, len(s.keys))
 	for i, k := range s.keys {
-		out[i] = k.key(doc)
+		out[i] = k.coll.KeyValue(k.key(doc))
 	}
 	return out
 }
@@ -129,7 +132,12 @@ func (s *Sort) CompareKeys(a, b []bson.RawValue) int {
 		if i >= len(a) || i >= len(b) {
 			break
 		}
-		if c := k.compare(a[i], b[i]); c != 0 {
+		// Keys already hold collation keys: compare them bytewise.
+		c := CompareValues(a[i], b[i])
+		if k.desc {
+			c = -c
+		}
+		if c != 0 {
 			return c
 		}
 	}
@@ -137,7 +145,7 @@ func (s *Sort) CompareKeys(a, b []bson.RawValue) int {
 }
 
 func (k *sortKey) compare(a, b bson.RawValue) int {
-	c := CompareValues(a, b)
+	c := k.coll.CompareValues(a, b)
 	if k.desc {
 		return -c
 	}
@@ -154,7 +162,7 @@ func (k *sortKey) key(doc []byte) bson.RawValue {
 			best, first = v, false
 			return
 		}
-		c := CompareValues(v, best)
+		c := k.coll.CompareValues(v, best)
 		if (!k.desc && c < 0) || (k.desc && c > 0) {
 			best = v
 		}

@@ -26,6 +26,10 @@ type UpdateOptions struct {
 	// ArrayFilters are the filters the $[<identifier>] path components refer
 	// to, one document per identifier (nil: none).
 	ArrayFilters []bson.Raw
+	// Collation is the command's collation (nil: simple): array filters
+	// and the comparisons of $addToSet, $pull, $pullAll, $push's $sort,
+	// $min and $max use it.
+	Collation *Collation
 	// Let is the command's let document: the variables the stages of a
 	// pipeline-style update read as $$name (see CompileUpdatePipeline and
 	// ParseVariables). Operator and replacement updates ignore it.
@@ -56,6 +60,7 @@ type Update struct {
 	positional  bool
 	filters     map[string]*Filter
 	pipeline    *updPipeline // a pipeline-style update (update_pipeline.go)
+	coll        *Collation   // the operators' comparisons use it (nil: simple)
 }
 
 // IsReplacement reports whether the update is a replacement document (its
@@ -189,15 +194,15 @@ func CompileUpdate(update bson.Raw, opts UpdateOptions) (*Update, error) {
 		// ApplyReplacement.
 		return nil, errFailedToParse("update document must have at least one element")
 	}
-	filters, err := updParseArrayFilters(opts.ArrayFilters)
+	filters, err := updParseArrayFilters(opts.ArrayFilters, opts.Collation)
 	if err != nil {
 		return nil, err
 	}
 	if !strings.HasPrefix(kids.kids[0].name, "$") {
-		return &Update{replacement: update, filters: filters}, nil
+		return &Update{replacement: update, filters: filters, coll: opts.Collation}, nil
 	}
 
-	u := &Update{root: newUpdInternal(updKindObject), filters: filters}
+	u := &Update{root: newUpdInternal(updKindObject), filters: filters, coll: opts.Collation}
 	found := map[string]bool{}
 	for _, mod := range kids.kids {
 		op, ok := updModifiers[mod.name]
@@ -234,13 +239,13 @@ var updPlaceholderRE = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
 // updParseArrayFilters compiles the arrayFilters option: each filter must
 // name exactly one identifier (its top-level field, or the first component
 // of its dotted paths), and identifiers must be unique.
-func updParseArrayFilters(raw []bson.Raw) (map[string]*Filter, error) {
+func updParseArrayFilters(raw []bson.Raw, coll *Collation) (map[string]*Filter, error) {
 	out := map[string]*Filter{}
 	for _, af := range raw {
 		if err := dnValidateDoc(af, 0); err != nil {
 			return nil, docErr(codeTypeMismatch, "arrayFilters must be an array of objects")
 		}
-		f, err := CompileFilter(af)
+		f, err := compileFilter(af, withCollation(nil, coll))
 		if err != nil {
 			if e, ok := err.(*Error); ok {
 				return nil, &Error{Code: e.Code, Name: e.Name, Message: "Error parsing array filter :: caused by :: " + e.Message}
@@ -354,7 +359,7 @@ func (u *Update) parseAndMerge(op updOp, name string, val bson.RawValue, found m
 	if posCount == 1 && posIndex == 0 {
 		return errBadValue("Cannot have positional (i.e. '$') element in the first position in path '%s'", path)
 	}
-	leaf, err := updInitLeaf(op, name, val)
+	leaf, err := updInitLeaf(op, name, val, u.coll)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ type updPushSort struct {
 	wholeDesc bool
 	fields    [][]string
 	desc      []bool
+	coll      *Collation // nil: simple
 }
 
 func updParsePush(val bson.RawValue) (*updPushSpec, error) {
@@ -211,7 +212,7 @@ func (p *updPushSpec) perform(arr *dnode) bool {
 func (s *updPushSort) apply(kids []dnKid) {
 	if s.whole {
 		sort.SliceStable(kids, func(i, j int) bool {
-			c := CompareValues(kids[i].n.value(), kids[j].n.value())
+			c := s.coll.CompareValues(kids[i].n.value(), kids[j].n.value())
 			if s.wholeDesc {
 				return c > 0
 			}
@@ -230,7 +231,7 @@ func (s *updPushSort) apply(kids []dnKid) {
 	sort.SliceStable(idx, func(x, y int) bool {
 		a, b := keys[idx[x]], keys[idx[y]]
 		for f := range s.fields {
-			c := CompareValues(a[f], b[f])
+			c := s.coll.CompareValues(a[f], b[f])
 			if s.desc[f] {
 				c = -c
 			}
@@ -275,7 +276,7 @@ func (s *updPushSort) key(n *dnode) []bson.RawValue {
 
 // updParseAddToSet reads $addToSet's argument: {$each: [...]} (only when
 // $each is the first field) or a single value; duplicates are dropped.
-func updParseAddToSet(val bson.RawValue) ([]bson.RawValue, error) {
+func updParseAddToSet(val bson.RawValue, coll *Collation) ([]bson.RawValue, error) {
 	var vals []bson.RawValue
 	isEach := false
 	if val.Type == bsontype.EmbeddedDocument {
@@ -300,7 +301,7 @@ func updParseAddToSet(val bson.RawValue) ([]bson.RawValue, error) {
 	for _, v := range vals {
 		dup := false
 		for _, o := range out {
-			if CompareValues(o, v) == 0 {
+			if coll.CompareValues(o, v) == 0 {
 				dup = true
 				break
 			}
@@ -317,6 +318,7 @@ type updPullSpec struct {
 	kind   int // updPullObject, updPullWrapped or updPullEqual
 	filter *Filter
 	val    bson.RawValue
+	coll   *Collation // nil: simple
 }
 
 const (
@@ -341,7 +343,8 @@ var updPathOperators = map[string]bool{
 	"$bitsAnyClear": true, "$maxDistance": true, "$minDistance": true,
 }
 
-func updParsePull(val bson.RawValue) (*updPullSpec, error) {
+func updParsePull(val bson.RawValue, coll *Collation) (*updPullSpec, error) {
+	vars := withCollation(nil, coll)
 	if val.Type == bsontype.EmbeddedDocument {
 		d := dnFromRaw(val)
 		d.expand()
@@ -352,7 +355,7 @@ func updParsePull(val bson.RawValue) (*updPullSpec, error) {
 					return nil, docErr(codeQueryFeatureNotAllowed, "%s is not allowed in this context", k.name)
 				}
 			}
-			f, err := CompileFilter(bson.Raw(val.Value))
+			f, err := compileFilter(bson.Raw(val.Value), vars)
 			if err != nil {
 				return nil, err
 			}
@@ -360,13 +363,13 @@ func updParsePull(val bson.RawValue) (*updPullSpec, error) {
 		}
 	}
 	if val.Type == bsontype.EmbeddedDocument || val.Type == bsontype.Regex {
-		f, err := CompileFilter(updWrap(updPullWrapName, dnFromRaw(val)))
+		f, err := compileFilter(updWrap(updPullWrapName, dnFromRaw(val)), vars)
 		if err != nil {
 			return nil, err
 		}
 		return &updPullSpec{kind: updPullWrapped, filter: f}, nil
 	}
-	return &updPullSpec{kind: updPullEqual, val: val}, nil
+	return &updPullSpec{kind: updPullEqual, val: val, coll: coll}, nil
 }
 
 func (p *updPullSpec) match(n *dnode) (bool, error) {
@@ -379,5 +382,5 @@ func (p *updPullSpec) match(n *dnode) (bool, error) {
 	case updPullWrapped:
 		return p.filter.Match(updWrap(updPullWrapName, n))
 	}
-	return CompareValues(n.value(), p.val) == 0, nil
+	return p.coll.CompareValues(n.value(), p.val) == 0, nil
 }

@@ -35,6 +35,7 @@ type updLeaf struct {
 	pull       *updPullSpec    // $pull
 	pullAll    []bson.RawValue // $pullAll
 	bits       []updBitOp      // $bit
+	coll       *Collation      // comparisons of $min, $max, $addToSet, $pull, $pullAll (nil: simple)
 }
 
 type updBitOp struct {
@@ -43,8 +44,8 @@ type updBitOp struct {
 }
 
 // updInitLeaf validates an operator's argument (mongod's UpdateLeafNode::init).
-func updInitLeaf(op updOp, name string, val bson.RawValue) (*updLeaf, error) {
-	l := &updLeaf{op: op, name: name, val: val}
+func updInitLeaf(op updOp, name string, val bson.RawValue, coll *Collation) (*updLeaf, error) {
+	l := &updLeaf{op: op, name: name, val: val, coll: coll}
 	switch op {
 	case opInc, opMul:
 		n, ok := updNumFromValue(val.Type, val.Value)
@@ -69,9 +70,12 @@ func updInitLeaf(op updOp, name string, val bson.RawValue) (*updLeaf, error) {
 		if err != nil {
 			return nil, err
 		}
+		if spec.sort != nil {
+			spec.sort.coll = coll
+		}
 		l.push = spec
 	case opAddToSet:
-		vals, err := updParseAddToSet(val)
+		vals, err := updParseAddToSet(val, coll)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +90,7 @@ func updInitLeaf(op updOp, name string, val bson.RawValue) (*updLeaf, error) {
 		}
 		l.popFront = v == -1
 	case opPull:
-		spec, err := updParsePull(val)
+		spec, err := updParsePull(val, coll)
 		if err != nil {
 			return nil, err
 		}
@@ -368,7 +372,7 @@ func (a *updApplier) updateExisting(l *updLeaf, pos updPos) (bool, error) {
 		el.set(res.node())
 		return true, nil
 	case opMin, opMax:
-		c := CompareValues(el.value(), l.val)
+		c := l.coll.CompareValues(el.value(), l.val)
 		if c == 0 || (l.op == opMax && c > 0) || (l.op == opMin && c < 0) {
 			return false, nil
 		}
@@ -393,7 +397,7 @@ func (a *updApplier) updateExisting(l *updLeaf, pos updPos) (bool, error) {
 		for _, v := range l.addVals {
 			present := false
 			for _, k := range el.kids {
-				if CompareValues(k.n.value(), v) == 0 {
+				if l.coll.CompareValues(k.n.value(), v) == 0 {
 					present = true
 					break
 				}
@@ -436,7 +440,7 @@ func (a *updApplier) updateExisting(l *updLeaf, pos updPos) (bool, error) {
 			} else {
 				v := k.n.value()
 				for _, x := range l.pullAll {
-					if CompareValues(v, x) == 0 {
+					if l.coll.CompareValues(v, x) == 0 {
 						hit = true
 						break
 					}

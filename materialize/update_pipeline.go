@@ -70,6 +70,7 @@ func CompileUpdatePipeline(pipeline bson.Raw, opts UpdateOptions) (*Update, erro
 	if err != nil {
 		return nil, err
 	}
+	vars = withCollation(vars, opts.Collation)
 	if len(opts.ArrayFilters) > 0 {
 		return nil, errFailedToParse("arrayFilters may not be specified for pipeline-style updates")
 	}

@@ -15,6 +15,29 @@ import (
 // *Variables has none. Variables are immutable and safe for concurrent use.
 type Variables struct {
 	vals map[string]bson.RawValue
+	// coll is the command's collation (nil: simple). It travels with the
+	// variables because both are the context a command compiles its
+	// filters, expressions and stages in (the server's ExpressionContext).
+	coll *Collation
+}
+
+// collation returns the collation in scope (nil: simple).
+func (v *Variables) collation() *Collation {
+	if v == nil {
+		return nil
+	}
+	return v.coll
+}
+
+// withCollation returns v with the collation c in scope.
+func withCollation(v *Variables, c *Collation) *Variables {
+	if c == nil {
+		return v
+	}
+	if v == nil {
+		return &Variables{coll: c}
+	}
+	return &Variables{vals: v.vals, coll: c}
 }
 
 // values returns the variables by name (nil for none).
