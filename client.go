@@ -324,11 +324,6 @@ func (c *Client) UseSessionWithOptions(ctx context.Context, opts *options.Sessio
 	return notSupported("sessions (Client.UseSessionWithOptions)")
 }
 
-// Watch is not supported yet: change streams fed by the log are planned.
-func (c *Client) Watch(ctx context.Context, pipeline interface{}, opts ...*options.ChangeStreamOptions) (*ChangeStream, error) {
-	return nil, notSupported("change streams (Client.Watch)")
-}
-
 // ErrNotSupported is wrapped by every error of a feature Argon does not
 // support yet; the message names the feature.
 var ErrNotSupported = errors.New("argon: not supported yet")

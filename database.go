@@ -103,12 +103,6 @@ func (db *Database) RunCommandCursor(ctx context.Context, runCommand interface{}
 	return nil, notSupported("database commands (Database.RunCommandCursor)")
 }
 
-// Watch is not supported yet: it returns a nil *ChangeStream and an error
-// wrapping ErrNotSupported.
-func (db *Database) Watch(ctx context.Context, pipeline interface{}, opts ...*options.ChangeStreamOptions) (*ChangeStream, error) {
-	return nil, notSupported("change streams (Database.Watch)")
-}
-
 // CreateView is not supported yet: it returns an error wrapping
 // ErrNotSupported (after the driver's checks of the pipeline argument).
 func (db *Database) CreateView(ctx context.Context, viewName, viewOn string, pipeline interface{}, opts ...*options.CreateViewOptions) error {

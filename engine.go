@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/argon-lab/argon/materialize"
@@ -39,6 +40,13 @@ type engine struct {
 	times    []int64 // commit time (Unix ms) of every LSN, index LSN-1
 	applyErr error   // sticky: the log could not be folded
 
+	// folded is closed and replaced after every record the engine folds, so
+	// that change streams of this process wake at once on a commit
+	// (change_stream.go).
+	folded chan struct{}
+	// streams numbers the change streams opened on the engine.
+	streams atomic.Int64
+
 	// scratch caches the state a commit round builds on (committed state
 	// plus the round's pending records) so that each build in a round
 	// applies only the records added since the previous one. Only the
@@ -54,7 +62,7 @@ type scratchState struct {
 }
 
 func newEngine(log *wal.Log, store wal.Store, project string) (*engine, error) {
-	e := &engine{log: log, store: store, project: project, cat: newCatalog()}
+	e := &engine{log: log, store: store, project: project, cat: newCatalog(), folded: make(chan struct{})}
 	if err := log.Follow(project, 0, e.apply); err != nil {
 		return nil, err
 	}
@@ -65,6 +73,8 @@ func newEngine(log *wal.Log, store wal.Store, project string) (*engine, error) {
 func (e *engine) apply(rec wal.Record) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	close(e.folded)
+	e.folded = make(chan struct{})
 	e.times = append(e.times, rec.Time.UnixMilli())
 	if e.applyErr != nil {
 		return
