@@ -95,6 +95,7 @@ type ChangeStream struct {
 	readFrom wal.LSN // the next LSN to read from the store
 	skip     *streamPos
 	verify   *streamToken // the resume token's event, checked at the first read
+	tail     wal.LSN      // the head of the log when the stream opened
 
 	mu        sync.Mutex
 	ready     []streamEvent // events read, not yet in a batch
@@ -196,6 +197,7 @@ func watch(ctx context.Context, c *Client, cdc codec, scope streamScope, pipelin
 	if err != nil {
 		return nil, err
 	}
+	cs.tail = tail
 	if err := cs.position(c.branch, tail, start); err != nil {
 		return nil, err
 	}
@@ -434,7 +436,8 @@ func (cs *ChangeStream) Err() error {
 }
 
 // Close ends the stream; a Next blocked in another goroutine returns false.
-// It returns the stream's error, if any.
+// It returns nil: there is no server cursor to kill. Err still reports an
+// error that ended the stream before.
 func (cs *ChangeStream) Close(ctx context.Context) error {
 	if cs == nil {
 		return nil
@@ -444,7 +447,7 @@ func (cs *ChangeStream) Close(ctx context.Context) error {
 	defer cs.mu.Unlock()
 	cs.closed = true
 	cs.ready, cs.batch = nil, nil
-	return cs.err
+	return nil
 }
 
 // ResumeToken returns the token to resume after the last event returned:
@@ -598,7 +601,9 @@ func (cs *ChangeStream) poll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if len(recs) > 0 && recs[0].LSN != cs.readFrom {
+	// Records below the head the stream saw at Watch exist unless garbage
+	// collection removed them.
+	if (len(recs) > 0 && recs[0].LSN != cs.readFrom) || (len(recs) == 0 && cs.readFrom <= cs.tail) {
 		return 0, streamError(codeHistoryLost, "ChangeStreamHistoryLost",
 			"Resume of change stream was not possible, as the resume point may no longer be in the log")
 	}

@@ -759,3 +759,66 @@ func FuzzChangeStream_ParseToken(f *testing.F) {
 		}
 	})
 }
+
+// gcStore hides the records below from, as garbage collection would.
+type gcStore struct {
+	wal.Store
+	from wal.LSN
+}
+
+func (s gcStore) Read(ctx context.Context, project string, from wal.LSN, limit int) ([]wal.Record, error) {
+	return s.Store.Read(ctx, project, max(from, s.from), limit)
+}
+
+func TestChangeStream_Resume_HistoryLost(t *testing.T) {
+	ctx := context.Background()
+	c := crudClient(t)
+	coll := c.Database("db").Collection("coll")
+	cs, err := coll.Watch(ctx, Pipeline{}, csOpts())
+	require.NoError(t, err)
+	defer cs.Close(ctx)
+	for i := 0; i < 5; i++ {
+		_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: i}})
+		require.NoError(t, err)
+	}
+	first := csNext(t, cs).Lookup("_id").Document()
+	for _, hideBelow := range []wal.LSN{3, 100} {
+		s, err := coll.Watch(ctx, Pipeline{}, csOpts().SetResumeAfter(first))
+		require.NoError(t, err)
+		s.store = gcStore{Store: s.store, from: hideBelow}
+		assert.False(t, s.TryNext(ctx))
+		var ce CommandError
+		require.ErrorAs(t, s.Err(), &ce)
+		assert.Equal(t, int32(286), ce.Code)
+		assert.Equal(t, "ChangeStreamHistoryLost", ce.Name)
+		require.NoError(t, s.Close(ctx))
+	}
+}
+
+// BenchmarkChangeStream_CommitToEvent measures one insert and the Next that
+// returns its event: a commit of this process wakes the waiting stream at
+// once, without waiting for the next poll.
+func BenchmarkChangeStream_CommitToEvent(b *testing.B) {
+	ctx := context.Background()
+	c, err := OpenMemory(ctx)
+	require.NoError(b, err)
+	defer c.Disconnect(ctx)
+	coll := c.Database("db").Collection("c")
+	cs, err := coll.Watch(ctx, Pipeline{})
+	require.NoError(b, err)
+	defer cs.Close(ctx)
+	got := make(chan struct{})
+	go func() {
+		for cs.Next(ctx) {
+			got <- struct{}{}
+		}
+		close(got)
+	}()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: i}}); err != nil {
+			b.Fatal(err)
+		}
+		<-got
+	}
+}
