@@ -87,6 +87,8 @@ type ChangeStream struct {
 
 	done      chan struct{}
 	closeOnce sync.Once
+	// disconnected is closed when the client disconnects.
+	disconnected <-chan struct{}
 
 	// nextMu makes Next and TryNext run one at a time; the read position
 	// below belongs to its holder.
@@ -146,8 +148,9 @@ func (c *Client) Watch(ctx context.Context, pipeline interface{}, opts ...*optio
 //     StartAfter also accepts an invalidate event's token.
 //     StartAtOperationTime: start at the first event whose clusterTime is
 //     not before it. Default: start at the head of the log (for a handle
-//     from AtLSN or AtTime, at its point). A point no longer in the log
-//     fails with ChangeStreamHistoryLost (286).
+//     from AtLSN or AtTime, at its point; these options take precedence).
+//     A point no longer in the log fails with ChangeStreamHistoryLost
+//     (286).
 //   - BatchSize: events per batch (default: all events read by one poll).
 //   - MaxAwaitTime: how long TryNext waits for an event and the longest
 //     pause between polls of the store (default 1s). Commits of this
@@ -185,7 +188,8 @@ func watch(ctx context.Context, c *Client, cdc codec, scope streamScope, pipelin
 		return nil, err
 	}
 	cs := &ChangeStream{eng: c.eng, store: c.store, codec: cdc, scope: scope, pipeline: p,
-		fullDoc: "default", before: "off", maxAwait: defaultMaxAwait, done: make(chan struct{})}
+		fullDoc: "default", before: "off", maxAwait: defaultMaxAwait, done: make(chan struct{}),
+		disconnected: c.conn.closed}
 	o := options.MergeChangeStreamOptions(opts...)
 	start, err := cs.applyOptions(cdc, o)
 	if err != nil {
@@ -322,18 +326,22 @@ func (cs *ChangeStream) position(v view, tail wal.LSN, start streamStart) error 
 		}
 		cs.token, cs.scanned = start.tokenRaw, start.tokenRaw
 		return nil
-	case start.opTime != nil:
-		cs.follow = b.id
-		cs.readFrom = cs.eng.lsnAtOpTimeLocked(start.opTime.t, start.opTime.i)
-	case v.readOnly():
-		at := v.at
-		if !v.hasAt {
+	case start.opTime != nil || v.readOnly():
+		var at wal.LSN
+		switch {
+		case start.opTime != nil:
+			at = cs.eng.lsnAtOpTimeLocked(start.opTime.t, start.opTime.i) - 1
+		case v.hasAt:
+			at = v.at
+		default:
 			at = cs.eng.lsnAtLocked(v.atTime)
 		}
-		if at > tail {
+		if at > tail && start.opTime == nil {
 			return fmt.Errorf("%w: lsn %d is beyond the head of the log (%d)", ErrInvalidPoint, at, tail)
 		}
-		// The branch the name meant at that point.
+		// The branch the name meant at that point: a stream started before
+		// a reset reports the old branch's events, then the reset's
+		// invalidate.
 		for at < b.created && b.pred != "" {
 			b = cs.eng.cat.get(b.pred)
 		}
@@ -513,6 +521,12 @@ func (cs *ChangeStream) next(ctx context.Context, nonBlocking bool) bool {
 		if ok, done := cs.pop(); done {
 			return ok
 		}
+		select {
+		case <-cs.disconnected:
+			cs.fail(errClientDisconnected)
+			return false
+		default:
+		}
 		wake := cs.eng.changes()
 		n, err := cs.poll(ctx)
 		if err != nil {
@@ -543,6 +557,10 @@ func (cs *ChangeStream) next(ctx context.Context, nonBlocking bool) bool {
 			return false
 		case <-cs.done:
 			timer.Stop()
+			return false
+		case <-cs.disconnected:
+			timer.Stop()
+			cs.fail(errClientDisconnected)
 			return false
 		}
 		timer.Stop()

@@ -545,7 +545,9 @@ func TestChangeStream_Branches(t *testing.T) {
 
 	assert.Equal(t, "main", csNext(t, mainStream).Lookup("documentKey", "_id").StringValue())
 	csQuiet(t, mainStream)
-	assert.Equal(t, "dev1", csNext(t, cs).Lookup("documentKey", "_id").StringValue())
+	ev1 := csNext(t, cs)
+	assert.Equal(t, "dev1", ev1.Lookup("documentKey", "_id").StringValue())
+	dev1T, dev1I := ev1.Lookup("clusterTime").Timestamp()
 	assert.Equal(t, "dev2", csNext(t, cs).Lookup("documentKey", "_id").StringValue(), "a rename does not affect the stream")
 	devTok := cs.ResumeToken()
 	assert.Equal(t, "invalidate", opType(csNext(t, cs)), "a reset invalidates")
@@ -563,6 +565,13 @@ func TestChangeStream_Branches(t *testing.T) {
 	require.NoError(t, err)
 	defer s3.Close(ctx)
 	assert.Equal(t, "invalidate", opType(csNext(t, s3)))
+	// A start before the reset follows the branch the name meant then.
+	s6, err := dev.Watch(ctx, Pipeline{}, csOpts().SetStartAtOperationTime(&primitive.Timestamp{T: dev1T, I: dev1I}))
+	require.NoError(t, err)
+	defer s6.Close(ctx)
+	for _, want := range []string{"insert", "insert", "invalidate"} {
+		assert.Equal(t, want, opType(csNext(t, s6)))
+	}
 	// A token of the dev branch is not one of main.
 	_, err = c.Watch(ctx, Pipeline{}, options.ChangeStream().SetResumeAfter(devTok))
 	var ce CommandError
@@ -821,4 +830,70 @@ func BenchmarkChangeStream_CommitToEvent(b *testing.B) {
 		}
 		<-got
 	}
+}
+
+func TestChangeStream_Next_AfterDisconnect(t *testing.T) {
+	ctx := context.Background()
+	c, err := OpenMemory(ctx)
+	require.NoError(t, err)
+	cs, err := c.Database("db").Collection("c").Watch(ctx, Pipeline{})
+	require.NoError(t, err)
+	done := make(chan bool)
+	go func() { done <- cs.Next(ctx) }()
+	require.NoError(t, c.Disconnect(ctx))
+	select {
+	case ok := <-done:
+		assert.False(t, ok)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next did not return after Disconnect")
+	}
+	assert.ErrorIs(t, cs.Err(), mongo.ErrClientDisconnected)
+	_, err = c.Watch(ctx, Pipeline{})
+	assert.ErrorIs(t, err, mongo.ErrClientDisconnected)
+}
+
+// TestChangeStream_Methods_Concurrent calls the accessors from several
+// goroutines while one reads events and others write (run with -race).
+func TestChangeStream_Methods_Concurrent(t *testing.T) {
+	ctx := context.Background()
+	coll := crudColl(t)
+	cs, err := coll.Watch(ctx, Pipeline{}, csOpts().SetBatchSize(2))
+	require.NoError(t, err)
+	const n = 40
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = cs.ResumeToken()
+				_ = cs.RemainingBatchLength()
+				_ = cs.ID()
+				_ = cs.Err()
+				cs.SetBatchSize(3)
+			}
+		}()
+	}
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < n/2; i++ {
+				_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: w*1000 + i}})
+				assert.NoError(t, err)
+			}
+		}(w)
+	}
+	for i := 0; i < n; i++ {
+		csNext(t, cs)
+	}
+	close(stop)
+	wg.Wait()
+	require.NoError(t, cs.Close(ctx))
 }
