@@ -79,6 +79,7 @@ type ChangeStream struct {
 	codec    codec
 	scope    streamScope
 	pipeline *materialize.Pipeline
+	noStages bool   // the pipeline is empty
 	fullDoc  string // "default", "updateLookup", "whenAvailable", "required"
 	before   string // "off", "whenAvailable", "required"
 	expanded bool
@@ -183,11 +184,11 @@ func watch(ctx context.Context, c *Client, cdc codec, scope streamScope, pipelin
 	if err := c.live(); err != nil {
 		return nil, err
 	}
-	p, err := compileStreamPipeline(cdc, pipeline)
+	p, stages, err := compileStreamPipeline(cdc, pipeline)
 	if err != nil {
 		return nil, err
 	}
-	cs := &ChangeStream{eng: c.eng, store: c.store, codec: cdc, scope: scope, pipeline: p,
+	cs := &ChangeStream{eng: c.eng, store: c.store, codec: cdc, scope: scope, pipeline: p, noStages: stages == 0,
 		fullDoc: "default", before: "off", maxAwait: defaultMaxAwait, done: make(chan struct{}),
 		disconnected: c.conn.closed}
 	o := options.MergeChangeStreamOptions(opts...)
@@ -645,38 +646,23 @@ func (cs *ChangeStream) poll(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	var out []streamEvent
+	var evs []rawEvent
 	scanned := streamToken{pos: highWater(recs[len(recs)-1].LSN), branch: cs.follow}.raw()
 	finished := false
 	for i := range recs {
 		rec := &recs[i]
-		evs, err := cs.eventsOf(ctx, rec)
+		recEvs, err := cs.eventsOf(ctx, rec)
 		if err != nil {
 			return 0, err
 		}
-		for _, ev := range evs {
+		for _, ev := range recEvs {
 			if cs.skip != nil && !cs.skip.less(ev.tok.pos) {
 				continue
 			}
+			evs = append(evs, ev)
 			if ev.tok.invalidate {
-				finished = true
-				scanned = ev.tok.raw()
-			}
-			outs, err := cs.pipeline.RunSlice([]bson.Raw{ev.doc})
-			if err != nil {
-				return 0, commandError(err)
-			}
-			tok := ev.tok.raw()
-			for _, d := range outs {
-				if id, ok := d.Lookup("_id").DocumentOK(); !ok || !bytes.Equal(id, tok) {
-					return 0, streamError(codeChangeStreamFatal, "ChangeStreamFatalError",
-						"Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. "+
-							"Modifying the _id field of an event makes it impossible to resume the stream from that point. "+
-							"Only transformations that retain the unmodified _id field are allowed.")
-				}
-				out = append(out, streamEvent{doc: d, token: tok})
-			}
-			if finished {
+				// Nothing after an invalidate: the stream ends there.
+				finished, scanned = true, ev.token
 				break
 			}
 		}
@@ -684,6 +670,10 @@ func (cs *ChangeStream) poll(ctx context.Context) (int, error) {
 		if finished {
 			break
 		}
+	}
+	out, err := cs.runPipeline(evs)
+	if err != nil {
+		return 0, err
 	}
 	cs.skip = nil
 	cs.mu.Lock()
@@ -698,6 +688,43 @@ func (cs *ChangeStream) poll(ctx context.Context) (int, error) {
 		cs.token = scanned
 	}
 	return len(recs), nil
+}
+
+// runPipeline runs the stream's pipeline over the events (in one run: its
+// stages map or drop documents one by one) and pairs each output with its
+// event's token, which the output's _id must still be.
+func (cs *ChangeStream) runPipeline(evs []rawEvent) ([]streamEvent, error) {
+	out := make([]streamEvent, 0, len(evs))
+	if cs.noStages {
+		for _, ev := range evs {
+			out = append(out, streamEvent{doc: ev.doc, token: ev.token})
+		}
+		return out, nil
+	}
+	docs := make([]bson.Raw, len(evs))
+	for i, ev := range evs {
+		docs[i] = ev.doc
+	}
+	outs, err := cs.pipeline.RunSlice(docs)
+	if err != nil {
+		return nil, commandError(err)
+	}
+	j := 0
+	for _, d := range outs {
+		id, ok := d.Lookup("_id").DocumentOK()
+		for ok && j < len(evs) && !bytes.Equal(id, evs[j].token) {
+			j++
+		}
+		if !ok || j == len(evs) {
+			return nil, streamError(codeChangeStreamFatal, "ChangeStreamFatalError",
+				"Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. "+
+					"Modifying the _id field of an event makes it impossible to resume the stream from that point. "+
+					"Only transformations that retain the unmodified _id field are allowed.")
+		}
+		out = append(out, streamEvent{doc: d, token: evs[j].token})
+		j++
+	}
+	return out, nil
 }
 
 // checkResumed checks that the record at a resume token's LSN has the

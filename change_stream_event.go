@@ -122,8 +122,9 @@ func parseStreamToken(doc bson.Raw) (streamToken, error) {
 
 // rawEvent is an event before the pipeline.
 type rawEvent struct {
-	tok streamToken
-	doc bson.Raw
+	tok   streamToken
+	token bson.Raw // tok encoded, the event's _id
+	doc   bson.Raw
 }
 
 // eventsOf returns the stream's events of one record, in order.
@@ -139,13 +140,14 @@ func (cs *ChangeStream) eventsOf(ctx context.Context, rec *wal.Record) ([]rawEve
 	wallTime := primitive.NewDateTimeFromTime(rec.Time)
 	emit := func(op, sub int, typ string, invalidate bool, fields ...bson.E) error {
 		tok := streamToken{pos: streamPos{rec.LSN, uint32(op), uint32(sub)}, invalidate: invalidate, branch: cs.follow}
-		d := bson.D{{Key: "_id", Value: tok.raw()}, {Key: "operationType", Value: typ},
+		token := tok.raw()
+		d := bson.D{{Key: "_id", Value: token}, {Key: "operationType", Value: typ},
 			{Key: "clusterTime", Value: clusterTime}, {Key: "wallTime", Value: wallTime}}
 		doc, err := bson.Marshal(append(d, fields...))
 		if err != nil {
 			return err
 		}
-		out = append(out, rawEvent{tok: tok, doc: doc})
+		out = append(out, rawEvent{tok: tok, token: token, doc: doc})
 		return nil
 	}
 	nsOf := func(db, coll string) bson.E {
@@ -364,10 +366,11 @@ func (cs *ChangeStream) catalogEvents(rec *wal.Record) []rawEvent {
 			continue
 		}
 		tok := streamToken{pos: streamPos{rec.LSN, uint32(i), 0}, invalidate: true, branch: cs.follow}
-		doc, _ := bson.Marshal(bson.D{{Key: "_id", Value: tok.raw()}, {Key: "operationType", Value: "invalidate"},
+		token := tok.raw()
+		doc, _ := bson.Marshal(bson.D{{Key: "_id", Value: token}, {Key: "operationType", Value: "invalidate"},
 			{Key: "clusterTime", Value: primitive.Timestamp{T: uint32(rec.Time.Unix()), I: uint32(rec.LSN)}},
 			{Key: "wallTime", Value: primitive.NewDateTimeFromTime(rec.Time)}})
-		return []rawEvent{{tok: tok, doc: doc}}
+		return []rawEvent{{tok: tok, token: token, doc: doc}}
 	}
 	return nil
 }
@@ -455,15 +458,16 @@ var streamStages = map[string]bool{
 
 // compileStreamPipeline compiles a change stream's pipeline with the
 // server's checks: $changeStream itself is implicit and may not appear,
-// unknown stages are unknown, and only the allowed stages may be used.
-func compileStreamPipeline(cdc codec, pipeline interface{}) (*materialize.Pipeline, error) {
+// unknown stages are unknown, and only the allowed stages may be used. It
+// also returns the number of stages.
+func compileStreamPipeline(cdc codec, pipeline interface{}) (*materialize.Pipeline, int, error) {
 	raw, err := cdc.pipelineArray(pipeline)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	vals, err := raw.Values()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var names []string
 	for _, v := range vals {
@@ -474,19 +478,19 @@ func compileStreamPipeline(cdc codec, pipeline interface{}) (*materialize.Pipeli
 		if els, err := doc.Elements(); err == nil && len(els) > 0 {
 			name := els[0].Key()
 			if name == "$changeStream" {
-				return nil, serverError(codeStageNotFirst, "$changeStream is only valid as the first stage in a pipeline")
+				return nil, 0, serverError(codeStageNotFirst, "$changeStream is only valid as the first stage in a pipeline")
 			}
 			names = append(names, name)
 		}
 	}
 	p, err := materialize.CompileAggregate(raw, materialize.AggregateOptions{})
 	if err != nil {
-		return nil, commandError(err)
+		return nil, 0, commandError(err)
 	}
 	for _, name := range names {
 		if !streamStages[name] {
-			return nil, serverError(codeIllegalOperation, "%s is not permitted in a $changeStream pipeline", name)
+			return nil, 0, serverError(codeIllegalOperation, "%s is not permitted in a $changeStream pipeline", name)
 		}
 	}
-	return p, nil
+	return p, len(vals), nil
 }
