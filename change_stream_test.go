@@ -897,3 +897,44 @@ func TestChangeStream_Methods_Concurrent(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, cs.Close(ctx))
 }
+
+// BenchmarkChangeStream_ReadHistory reads 10,000 insert events from the
+// start of the log, without and with a $match that keeps one in ten.
+func BenchmarkChangeStream_ReadHistory(b *testing.B) {
+	ctx := context.Background()
+	c, err := OpenMemory(ctx)
+	require.NoError(b, err)
+	defer c.Disconnect(ctx)
+	coll := c.Database("db").Collection("c")
+	const n = 10000
+	for i := 0; i < n; i += 1000 {
+		docs := make([]interface{}, 1000)
+		for j := range docs {
+			docs[j] = bson.D{{Key: "_id", Value: i + j}, {Key: "k", Value: (i + j) % 10}}
+		}
+		_, err := coll.InsertMany(ctx, docs)
+		require.NoError(b, err)
+	}
+	for _, bc := range []struct {
+		name     string
+		pipeline Pipeline
+		want     int
+	}{
+		{"all", Pipeline{}, n},
+		{"match", Pipeline{{{Key: "$match", Value: bson.D{{Key: "fullDocument.k", Value: 0}}}}}, n / 10},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				cs, err := coll.Watch(ctx, bc.pipeline, options.ChangeStream().SetStartAtOperationTime(&primitive.Timestamp{}))
+				require.NoError(b, err)
+				for got := 0; got < bc.want; got++ {
+					if !cs.Next(ctx) {
+						b.Fatal(cs.Err())
+					}
+				}
+				require.NoError(b, cs.Close(ctx))
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/logged-op")
+		})
+	}
+}
