@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 )
 
 // csOpts returns stream options with a short MaxAwaitTime, so that TryNext
@@ -379,6 +380,10 @@ func TestChangeStream_Watch_BadInput(t *testing.T) {
 	_, err = coll.Watch(ctx, bson.D{{Key: "$match", Value: bson.D{}}})
 	assert.EqualError(t, err, "primitive.D is not an allowed pipeline type as it represents a single document. Use bson.A or mongo.Pipeline instead")
 	_, err = coll.Watch(ctx, 42)
+	assert.Error(t, err)
+	_, err = coll.Watch(ctx, bsoncore.Array{4, 0, 0, 0})
+	assert.Error(t, err, "a malformed array is an error, not a panic")
+	_, err = coll.Aggregate(ctx, bsoncore.Array{4, 0, 0, 0})
 	assert.Error(t, err)
 	_, err = c.Database("").Watch(ctx, Pipeline{})
 	assert.Error(t, err)
@@ -937,4 +942,65 @@ func BenchmarkChangeStream_ReadHistory(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/logged-op")
 		})
 	}
+}
+
+// TestChangeStream_EventsOf_Rename builds the events of a rename record
+// directly: nothing in the API writes one yet, but the log format has it.
+func TestChangeStream_EventsOf_Rename(t *testing.T) {
+	desc, _ := bson.Marshal(bson.D{{Key: "to", Value: "db.new"}, {Key: "dropTarget", Value: true}})
+	rec := &wal.Record{LSN: 7, Time: time.Unix(100, 0), Branch: "main",
+		Ops: []wal.Op{{Kind: wal.OpRenameCollection, DB: "db", Coll: "old", Doc: desc}}}
+	tests := []struct {
+		scope    streamScope
+		expanded bool
+		want     []string
+	}{
+		{streamScope{}, false, []string{`{"db": "db","coll": "old"}`}},
+		{streamScope{db: "db"}, true, []string{`{"db": "db","coll": "old"}`}},
+		{streamScope{db: "db", coll: "old"}, false, []string{`{"db": "db","coll": "old"}`, "invalidate"}},
+		{streamScope{db: "db", coll: "other"}, false, nil},
+		{streamScope{db: "other"}, false, nil},
+	}
+	for _, tc := range tests {
+		cs := &ChangeStream{scope: tc.scope, follow: "main", expanded: tc.expanded}
+		evs, err := cs.eventsOf(context.Background(), rec)
+		require.NoError(t, err)
+		var got []string
+		for _, ev := range evs {
+			doc := bson.Raw(ev.doc)
+			if opType(doc) == "invalidate" {
+				got = append(got, "invalidate")
+				continue
+			}
+			require.Equal(t, "rename", opType(doc))
+			assert.Equal(t, `{"db": "db","coll": "new"}`, doc.Lookup("to").Document().String())
+			_, err := doc.LookupErr("operationDescription", "dropTarget")
+			assert.Equal(t, tc.expanded, err == nil)
+			got = append(got, doc.Lookup("ns").Document().String())
+			ts, i := doc.Lookup("clusterTime").Timestamp()
+			assert.Equal(t, []uint32{100, 7}, []uint32{ts, i})
+		}
+		assert.Equal(t, tc.want, got, "%+v", tc.scope)
+	}
+}
+
+func FuzzChangeStream_Pipeline(f *testing.F) {
+	seed := func(p Pipeline) []byte {
+		raw, err := codec{}.pipelineArray(p)
+		require.NoError(f, err)
+		return raw
+	}
+	f.Add(seed(Pipeline{{{Key: "$match", Value: bson.D{{Key: "operationType", Value: "insert"}}}}}))
+	f.Add(seed(Pipeline{{{Key: "$project", Value: bson.D{{Key: "fullDocument", Value: 0}}}}, {{Key: "$set", Value: bson.D{{Key: "x", Value: "$ns.db"}}}}}))
+	f.Add(seed(Pipeline{{{Key: "$group", Value: bson.D{{Key: "_id", Value: nil}}}}}))
+	f.Add([]byte{5, 0, 0, 0, 0})
+	event, _ := bson.Marshal(bson.D{{Key: "_id", Value: bson.D{{Key: "_data", Value: "01"}}}, {Key: "operationType", Value: "insert"},
+		{Key: "fullDocument", Value: bson.D{{Key: "_id", Value: 1}}}, {Key: "ns", Value: bson.D{{Key: "db", Value: "d"}, {Key: "coll", Value: "c"}}}})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, _, err := compileStreamPipeline(codec{}, bsoncore.Array(data))
+		if err != nil {
+			return
+		}
+		_, _ = p.RunSlice([]bson.Raw{event})
+	})
 }
