@@ -55,13 +55,21 @@ const (
 // StartAfter set to the token of a reset's invalidate event follows the
 // branch the reset created.
 //
-// Events are those of the server: insert, update (with updateDescription
-// computed from the before and after images), replace, delete, drop,
+// Processes. A stream reads the log's store itself from its position, so
+// it sees the commits of every process in LSN order, exactly once; it
+// polls the store with pauses doubling from 10ms up to MaxAwaitTime, and a
+// commit made through the same Client wakes it at once.
+//
+// Events are those of the server: insert, update (updates by operators or
+// pipelines; updateDescription is computed from the before and after
+// images, arrays by element and truncation), replace (ReplaceOne,
+// FindOneAndReplace, $merge), delete, drop,
 // rename, dropDatabase and invalidate; with ShowExpandedEvents also create,
 // createIndexes and dropIndexes. A collection stream is invalidated by the
 // drop or rename of its collection (or the drop of its database), a
 // database stream by the drop of its database. The operations of one
-// record (one commit) share their clusterTime. A stream reports only the
+// record (one commit, e.g. a transaction) share their clusterTime; events
+// carry no lsid or txnNumber. A stream reports only the
 // branch's own records: what a branch inherited from its parent at its
 // fork point is its starting state, not events.
 //
