@@ -404,8 +404,11 @@ func (e *engine) lsnAtOpTimeLocked(t, i uint32) wal.LSN {
 
 // changes returns a channel closed when the engine folds its next record.
 func (e *engine) changes() <-chan struct{} {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.folded == nil {
+		e.folded = make(chan struct{})
+	}
 	return e.folded
 }
 

@@ -40,8 +40,8 @@ type engine struct {
 	times    []int64 // commit time (Unix ms) of every LSN, index LSN-1
 	applyErr error   // sticky: the log could not be folded
 
-	// folded is closed and replaced after every record the engine folds, so
-	// that change streams of this process wake at once on a commit
+	// folded, when not nil, is closed by the next record the engine folds,
+	// so that change streams of this process wake at once on a commit
 	// (change_stream.go).
 	folded chan struct{}
 	// streams numbers the change streams opened on the engine.
@@ -62,7 +62,7 @@ type scratchState struct {
 }
 
 func newEngine(log *wal.Log, store wal.Store, project string) (*engine, error) {
-	e := &engine{log: log, store: store, project: project, cat: newCatalog(), folded: make(chan struct{})}
+	e := &engine{log: log, store: store, project: project, cat: newCatalog()}
 	if err := log.Follow(project, 0, e.apply); err != nil {
 		return nil, err
 	}
@@ -73,8 +73,10 @@ func newEngine(log *wal.Log, store wal.Store, project string) (*engine, error) {
 func (e *engine) apply(rec wal.Record) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	close(e.folded)
-	e.folded = make(chan struct{})
+	if e.folded != nil {
+		close(e.folded)
+		e.folded = nil
+	}
 	e.times = append(e.times, rec.Time.UnixMilli())
 	if e.applyErr != nil {
 		return
