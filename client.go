@@ -380,11 +380,6 @@ func (c *Client) UseSessionWithOptions(ctx context.Context, opts *options.Sessio
 	return c.useSession(ctx, opts, fn)
 }
 
-// Watch is not supported yet: change streams fed by the log are planned.
-func (c *Client) Watch(ctx context.Context, pipeline interface{}, opts ...*options.ChangeStreamOptions) (*ChangeStream, error) {
-	return nil, notSupported("change streams (Client.Watch)")
-}
-
 // ErrNotSupported is wrapped by every error of a feature Argon does not
 // support yet; the message names the feature.
 var ErrNotSupported = errors.New("argon: not supported yet")

@@ -1099,12 +1099,6 @@ func (coll *Collection) Aggregate(ctx context.Context, pipeline interface{}, opt
 	return coll.aggregate(ctx, pipeline, opts)
 }
 
-// Watch is not supported yet: it returns a nil *ChangeStream and an error
-// wrapping ErrNotSupported.
-func (coll *Collection) Watch(ctx context.Context, pipeline interface{}, opts ...*options.ChangeStreamOptions) (*ChangeStream, error) {
-	return nil, notSupported("change streams (Collection.Watch)")
-}
-
 // Drop drops the collection and its indexes. Dropping a collection that
 // does not exist is not an error, as with the driver. The drop is durable,
 // per the store, when Drop returns.

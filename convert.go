@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/argon-lab/argon/internal/bsonutil"
 	"github.com/argon-lab/argon/materialize"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsoncodec"
@@ -348,6 +349,10 @@ func (c codec) marshalPipeline(pipeline interface{}) error {
 		}
 		return nil
 	case bsoncore.Array:
+		// The driver's validator panics on a length below 5.
+		if err := bsonutil.Validate(t); err != nil {
+			return err
+		}
 		return t.Validate()
 	}
 	for i := 0; i < val.Len(); i++ {

@@ -103,12 +103,6 @@ func (db *Database) RunCommandCursor(ctx context.Context, runCommand interface{}
 	return nil, notSupported("database commands (Database.RunCommandCursor)")
 }
 
-// Watch is not supported yet: it returns a nil *ChangeStream and an error
-// wrapping ErrNotSupported.
-func (db *Database) Watch(ctx context.Context, pipeline interface{}, opts ...*options.ChangeStreamOptions) (*ChangeStream, error) {
-	return nil, notSupported("change streams (Database.Watch)")
-}
-
 // Drop drops the database: every collection in it, with its indexes.
 // Dropping a database that does not exist is not an error. The drop is
 // durable, per the store, when Drop returns.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/argon-lab/argon/materialize"
@@ -43,6 +44,13 @@ type engine struct {
 
 	ckpt *checkpoints // persisted checkpoints (checkpoint.go)
 
+	// folded, when not nil, is closed by the next record the engine folds,
+	// so that change streams of this process wake at once on a commit
+	// (change_stream.go).
+	folded chan struct{}
+	// streams numbers the change streams opened on the engine.
+	streams atomic.Int64
+
 	// scratch caches the state a commit round builds on (committed state
 	// plus the round's pending records) so that each build in a round
 	// applies only the records added since the previous one. Only the
@@ -74,6 +82,10 @@ func newEngine(ctx context.Context, log *wal.Log, store wal.Store, project strin
 func (e *engine) apply(rec wal.Record) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.folded != nil {
+		close(e.folded)
+		e.folded = nil
+	}
 	e.times = append(e.times, rec.Time.UnixMilli())
 	e.ckptTick(rec.LSN)
 	if e.applyErr != nil {
