@@ -164,7 +164,11 @@ func (e *engine) backgroundCheckpoint() {
 		c.notePersisted(seen)
 	}
 	c.mu.Lock()
-	c.running, c.lastErr = false, err
+	c.running = false
+	if err == nil || c.ctx.Err() == nil {
+		// An attempt cut short by Disconnect says nothing about the store.
+		c.lastErr = err
+	}
 	c.mu.Unlock()
 }
 
