@@ -152,25 +152,30 @@ func (e *engine) backgroundCheckpoint() {
 		head := wal.LSN(len(e.times))
 		e.mu.RUnlock()
 		if head < wal.LSN(c.persisted.Load())+c.every {
-			return nil
+			return errNoCheckpointDue
 		}
 		start := time.Now()
 		_, err := e.writeCheckpoint(c.ctx)
 		c.notBefore.Store(time.Now().Add(9 * time.Since(start)).UnixNano())
 		return err
 	}()
-	if err != nil {
+	if err != nil && err != errNoCheckpointDue {
 		// Try again after another interval, not at every record.
 		c.notePersisted(seen)
 	}
 	c.mu.Lock()
 	c.running = false
-	if err == nil || c.ctx.Err() == nil {
-		// An attempt cut short by Disconnect says nothing about the store.
+	// An attempt with nothing to do, or cut short by Disconnect, says
+	// nothing about the store.
+	if err != errNoCheckpointDue && (err == nil || c.ctx.Err() == nil) {
 		c.lastErr = err
 	}
 	c.mu.Unlock()
 }
+
+// errNoCheckpointDue ends a background attempt that found a recent enough
+// checkpoint in the store.
+var errNoCheckpointDue = errors.New("argon: no checkpoint due")
 
 func (c *checkpoints) notePersisted(lsn wal.LSN) {
 	for {

@@ -540,6 +540,12 @@ func TestClient_Checkpoint_BackgroundFailureBacksOff(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		insert(t, c, fmt.Sprintf("n%d", i))
 	}
+	// The attempts run in the background: wait for the first to fail.
+	require.Eventually(t, func() bool {
+		c.eng.ckpt.mu.Lock()
+		defer c.eng.ckpt.mu.Unlock()
+		return c.eng.ckpt.lastErr != nil
+	}, 10*time.Second, time.Millisecond)
 	require.NoError(t, c.Disconnect(ctx))
 	require.ErrorIs(t, c.eng.ckpt.lastErr, errCkptDown)
 	store.mu.Lock()
