@@ -411,7 +411,7 @@ func (c *Collection) CheckNewIndex(ns Namespace, def *IndexDef) (exists bool, er
 					return false
 				}
 			}
-			si.tree.Set(ixEntry{key: k, id: d.ID, doc: d})
+			si.tree.Set(newEntry(k, d, 0))
 		}
 		return true
 	})
@@ -630,26 +630,93 @@ func DuplicateIDError(ns Namespace, id bson.RawValue) *DuplicateKey {
 // ---------------------------------------------------------------------------
 // Index trees
 
-// ixEntry is one key of one document in an index tree. probe entries are
-// search pivots: -1 sorts before every real entry with an equal key.
+// ixEntry is one key of one document in an index tree. A tree holds one
+// entry per (document, distinct key), so entries are kept small: a
+// one-field key is its value's type and bytes, which alias the document's
+// own bytes (no copy); a compound key (kt 0) is each value's type byte and
+// bytes, concatenated. The document (and so its _id) is doc. probe entries
+// are search pivots with no document: -1 sorts before every real entry
+// whose key equals or starts with the probe's, 1 after.
 type ixEntry struct {
-	key   []bson.RawValue
-	id    bson.RawValue
 	doc   *Doc
+	kv    []byte
+	kt    bsontype.Type
 	probe int8
 }
 
+// newEntry builds the entry of key for document d (nil for a probe).
+func newEntry(key []bson.RawValue, d *Doc, probe int8) ixEntry {
+	if len(key) == 1 {
+		return ixEntry{doc: d, kv: key[0].Value, kt: key[0].Type, probe: probe}
+	}
+	n := 0
+	for _, v := range key {
+		n += 1 + len(v.Value)
+	}
+	b := make([]byte, 0, n)
+	for _, v := range key {
+		b = append(append(b, byte(v.Type)), v.Value...)
+	}
+	return ixEntry{doc: d, kv: b, probe: probe}
+}
+
+// keyValues appends the values of e's key to buf.
+func (e *ixEntry) keyValues(buf []bson.RawValue) []bson.RawValue {
+	if e.kt != 0 {
+		return append(buf, bson.RawValue{Type: e.kt, Value: e.kv})
+	}
+	for rest := e.kv; len(rest) > 0; {
+		t := bsontype.Type(rest[0])
+		v, tail, ok := bsoncore.ReadValue(rest[1:], t)
+		if !ok {
+			break // not reached: newEntry wrote valid values
+		}
+		buf = append(buf, bson.RawValue{Type: t, Value: v.Data})
+		rest = tail
+	}
+	return buf
+}
+
+// first returns the first value of e's key.
+func (e *ixEntry) first() bson.RawValue {
+	if e.kt != 0 {
+		return bson.RawValue{Type: e.kt, Value: e.kv}
+	}
+	t := bsontype.Type(e.kv[0])
+	v, _, _ := bsoncore.ReadValue(e.kv[1:], t)
+	return bson.RawValue{Type: t, Value: v.Data}
+}
+
+func (e *ixEntry) id() bson.RawValue {
+	if e.doc == nil {
+		return bson.RawValue{}
+	}
+	return e.doc.ID
+}
+
 func lessEntry(a, b ixEntry) bool {
-	n := min(len(a.key), len(b.key))
-	for i := 0; i < n; i++ {
-		if c := CompareValues(a.key[i], b.key[i]); c != 0 {
+	if a.kt != 0 && b.kt != 0 {
+		if c := CompareValues(bson.RawValue{Type: a.kt, Value: a.kv}, bson.RawValue{Type: b.kt, Value: b.kv}); c != 0 {
+			return c < 0
+		}
+		return lessTie(&a, &b, 1, 1)
+	}
+	var abuf, bbuf [4]bson.RawValue
+	ak, bk := a.keyValues(abuf[:0]), b.keyValues(bbuf[:0])
+	for i := 0; i < len(ak) && i < len(bk); i++ {
+		if c := CompareValues(ak[i], bk[i]); c != 0 {
 			return c < 0
 		}
 	}
-	if len(a.key) != len(b.key) {
+	return lessTie(&a, &b, len(ak), len(bk))
+}
+
+// lessTie orders entries whose keys agree on their common fields.
+func lessTie(a, b *ixEntry, na, nb int) bool {
+	if na != nb {
 		// A shorter key is a prefix probe: it sorts before (probe -1) or
 		// after (probe 1) every key it prefixes.
-		if len(a.key) < len(b.key) {
+		if na < nb {
 			return a.probe < 0
 		}
 		return b.probe > 0
@@ -657,7 +724,7 @@ func lessEntry(a, b ixEntry) bool {
 	if a.probe != b.probe {
 		return a.probe < b.probe
 	}
-	return CompareValues(a.id, b.id) < 0
+	return CompareValues(a.id(), b.id()) < 0
 }
 
 func newIndexTree() *btree.BTreeG[ixEntry] { return btree.NewBTreeG(lessEntry) }
@@ -672,11 +739,12 @@ type secIndex struct {
 func (s *secIndex) find(k []bson.RawValue, id bson.RawValue) (ixEntry, bool) {
 	var out ixEntry
 	found := false
-	s.tree.Ascend(ixEntry{key: k, probe: -1}, func(e ixEntry) bool {
-		if len(e.key) != len(k) || lessEntry(ixEntry{key: k, probe: 1}, e) {
+	hi := newEntry(k, nil, 1)
+	s.tree.Ascend(newEntry(k, nil, -1), func(e ixEntry) bool {
+		if lessEntry(hi, e) {
 			return false
 		}
-		if CompareValues(e.id, id) != 0 {
+		if CompareValues(e.id(), id) != 0 {
 			out, found = e, true
 			return false
 		}
@@ -687,8 +755,8 @@ func (s *secIndex) find(k []bson.RawValue, id bson.RawValue) (ixEntry, bool) {
 
 // prefix calls fn for every entry whose key starts with prefix.
 func (s *secIndex) prefix(prefix []bson.RawValue, fn func(e ixEntry) bool) {
-	hi := ixEntry{key: prefix, probe: 1}
-	s.tree.Ascend(ixEntry{key: prefix, probe: -1}, func(e ixEntry) bool {
+	hi := newEntry(prefix, nil, 1)
+	s.tree.Ascend(newEntry(prefix, nil, -1), func(e ixEntry) bool {
 		if lessEntry(hi, e) {
 			return false
 		}
@@ -721,7 +789,7 @@ func (c *Collection) indexInsert(d *Doc) {
 			continue
 		}
 		for _, k := range keys {
-			s.tree.Set(ixEntry{key: k, id: d.ID, doc: d})
+			s.tree.Set(newEntry(k, d, 0))
 		}
 	}
 }
@@ -734,7 +802,7 @@ func (c *Collection) indexDelete(d *Doc) {
 			continue
 		}
 		for _, k := range keys {
-			s.tree.Delete(ixEntry{key: k, id: d.ID})
+			s.tree.Delete(newEntry(k, d, 0))
 		}
 	}
 }
@@ -752,7 +820,7 @@ func (c *Collection) indexCreate(spec bson.Raw) {
 			return true
 		}
 		for _, k := range keys {
-			s.tree.Set(ixEntry{key: k, id: d.ID, doc: d})
+			s.tree.Set(newEntry(k, d, 0))
 		}
 		return true
 	})

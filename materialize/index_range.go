@@ -157,12 +157,12 @@ func (s *secIndex) condCandidates(cond indexCond) []*Doc {
 			s.prefix([]bson.RawValue{v}, add)
 		}
 	case opKindGt, opKindGte:
-		s.tree.Ascend(ixEntry{key: []bson.RawValue{cond.v}, probe: -1}, func(e ixEntry) bool {
-			return canonicalType(e.key[0].Type) == class && add(e)
+		s.tree.Ascend(newEntry([]bson.RawValue{cond.v}, nil, -1), func(e ixEntry) bool {
+			return canonicalType(e.first().Type) == class && add(e)
 		})
 	default:
-		s.tree.Descend(ixEntry{key: []bson.RawValue{cond.v}, probe: 1}, func(e ixEntry) bool {
-			return canonicalType(e.key[0].Type) == class && add(e)
+		s.tree.Descend(newEntry([]bson.RawValue{cond.v}, nil, 1), func(e ixEntry) bool {
+			return canonicalType(e.first().Type) == class && add(e)
 		})
 	}
 	return found
