@@ -545,14 +545,33 @@ func (spec *findSpec) run(c *materialize.Collection) ([]bson.Raw, error) {
 	if spec.sort == nil && spec.natural >= 0 && spec.limit > 0 {
 		stop = int(spec.skip + spec.limit)
 	}
-	docs, err := matchDocs(c, spec.filter, positional, stop)
-	if err != nil {
-		return nil, commandError(err)
+	var docs []matched
+	sorted := false
+	if spec.sort != nil && spec.limit > 0 && !positional {
+		// An index in the sort's order yields the first skip+limit
+		// documents without sorting the collection.
+		first, ok, err := c.SortedMatches(spec.filter, spec.sort, int(spec.skip+spec.limit), materialize.PlanOptions{})
+		if err != nil {
+			return nil, commandError(err)
+		}
+		if ok {
+			sorted = true
+			docs = make([]matched, len(first))
+			for i, d := range first {
+				docs[i] = matched{doc: d, pos: -1}
+			}
+		}
+	}
+	if !sorted {
+		var err error
+		if docs, err = matchDocs(c, spec.filter, positional, stop); err != nil {
+			return nil, commandError(err)
+		}
 	}
 	if spec.natural < 0 {
 		slices.Reverse(docs)
 	}
-	if spec.sort != nil && len(docs) > 1 {
+	if spec.sort != nil && !sorted && len(docs) > 1 {
 		keys := make([][]bson.RawValue, len(docs))
 		order := make([]int, len(docs))
 		for i, d := range docs {

@@ -15,7 +15,7 @@ import (
 type Filter struct {
 	root  node
 	eq    map[string]bson.RawValue
-	conds map[string][]indexCond // ranges and $in an index may answer (index_range.go)
+	preds *conjPreds // what an index may answer (index_plan.go)
 }
 
 // maxFilterDepth bounds the nesting of a filter so hostile input cannot
@@ -34,7 +34,7 @@ func CompileFilter(filter bson.Raw) (*Filter, error) {
 // scope of its $expr.
 func compileFilter(filter bson.Raw, vars *Variables) (*Filter, error) {
 	if len(filter) == 0 {
-		return &Filter{root: &andNode{}, eq: map[string]bson.RawValue{}}, nil
+		return &Filter{root: &andNode{}, eq: map[string]bson.RawValue{}, preds: &conjPreds{}}, nil
 	}
 	if err := validateDocument(filter); err != nil {
 		return nil, newError(codeInvalidBSON, "invalid filter document: %v", err)
@@ -44,9 +44,9 @@ func compileFilter(filter bson.Raw, vars *Variables) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Filter{root: root, eq: map[string]bson.RawValue{}, conds: map[string][]indexCond{}}
+	f := &Filter{root: root, eq: map[string]bson.RawValue{}, preds: &conjPreds{}}
 	collectEqualities(filter, f.eq)
-	collectIndexConds(filter, f.conds)
+	collectConj(filter, f.preds)
 	return f, nil
 }
 

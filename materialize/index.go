@@ -19,20 +19,17 @@ import (
 // using those trees to enforce unique indexes and to answer equality
 // lookups.
 //
-// What uses an index:
-//   - an equality on _id (`{_id: v}` or `{_id: {$eq: v}}`, also inside a
-//     top-level $and) is answered by the collection's _id tree;
-//   - otherwise an equality on the first field of a secondary index that is
-//     not partial and whose path has no positional component ("a.0") is
-//     answered by that index's tree, for values other than null,
-//     undefined, arrays and regexes (whose matching is not plain equality);
-//   - otherwise $in, then one bound of a range ($gt, $gte, $lt, $lte), on
-//     _id or on the first field of such an index (index_range.go);
+// What uses an index (index_plan.go has the rules):
+//   - filters: equalities, $in and ranges on _id, or on the leading fields
+//     of a secondary index that is not partial; an $or whose every branch
+//     can use one; the cheapest plan when several apply;
+//   - sorts on _id, or on an index's fields after equality-bound leading
+//     ones, when the index holds every document once (SortedMatches);
 //   - unique indexes are checked through their trees on every insert,
 //     update, replace and upsert;
 //   - TTL indexes find the documents they expire (ttl.go).
-// Everything else ($or, $ne, $nin, $exists, regexes, sorts) scans the
-// collection in natural order; results are the same, only slower.
+// Everything else ($ne, $nin, $exists, regexes, null) scans the collection
+// in natural order; results are the same, only slower.
 
 // IDIndexName is the name of the index every collection has on _id.
 const IDIndexName = "_id_"
@@ -433,13 +430,21 @@ var (
 // document with arrays in two fields of a compound index fails with code
 // 171 CannotIndexParallelArrays, as on the server.
 func (d *IndexDef) Keys(doc bson.Raw) (keys [][]bson.RawValue, indexed bool, err error) {
+	keys, indexed, _, err = d.keys(doc)
+	return keys, indexed, err
+}
+
+// keys is Keys that also reports whether a key path of doc went through an
+// array (the server's "multikey"), which makes the index's order differ
+// from a sort's and forbids combining range bounds (index_plan.go).
+func (d *IndexDef) keys(doc bson.Raw) (keys [][]bson.RawValue, indexed, multikey bool, err error) {
 	if d.partial != nil {
 		ok, err := d.partial.Match(doc)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
 		if !ok {
-			return nil, false, nil
+			return nil, false, false, nil
 		}
 	}
 	per := make([][]bson.RawValue, len(d.fields))
@@ -452,14 +457,14 @@ func (d *IndexDef) Keys(doc bson.Raw) (keys [][]bson.RawValue, indexed bool, err
 		anyFound = anyFound || found
 		if isArr {
 			if arrayField >= 0 {
-				return nil, false, indexErr(codeCannotIndexParallelArrays, "cannot index parallel arrays [%s] [%s]", f.parts[0], d.fields[arrayField].parts[0])
+				return nil, false, false, indexErr(codeCannotIndexParallelArrays, "cannot index parallel arrays [%s] [%s]", f.parts[0], d.fields[arrayField].parts[0])
 			}
 			arrayField = i
 		}
 		per[i] = dedupeValues(vals)
 	}
 	if d.Sparse && !anyFound {
-		return nil, false, nil
+		return nil, false, false, nil
 	}
 	keys = [][]bson.RawValue{nil}
 	for _, vals := range per {
@@ -473,7 +478,7 @@ func (d *IndexDef) Keys(doc bson.Raw) (keys [][]bson.RawValue, indexed bool, err
 		}
 		keys = next
 	}
-	return keys, true, nil
+	return keys, true, arrayField >= 0, nil
 }
 
 // indexPathValues appends the values a key field takes in doc: the value
@@ -729,10 +734,26 @@ func lessTie(a, b *ixEntry, na, nb int) bool {
 
 func newIndexTree() *btree.BTreeG[ixEntry] { return btree.NewBTreeG(lessEntry) }
 
-// secIndex is one secondary index of a collection.
+// secIndex is one secondary index of a collection. multikey counts the
+// indexed documents with an array on a key path.
 type secIndex struct {
-	def  *IndexDef
-	tree *btree.BTreeG[ixEntry]
+	def      *IndexDef
+	tree     *btree.BTreeG[ixEntry]
+	multikey int
+}
+
+// add adds d's keys.
+func (s *secIndex) add(d *Doc) {
+	keys, indexed, multi, err := s.def.keys(d.Raw)
+	if err != nil || !indexed {
+		return
+	}
+	if multi {
+		s.multikey++
+	}
+	for _, k := range keys {
+		s.tree.Set(newEntry(k, d, 0))
+	}
 }
 
 // find returns an entry with key k whose document is not id.
@@ -776,7 +797,7 @@ func copyIndexes(sec []*secIndex) []*secIndex {
 	}
 	out := make([]*secIndex, len(sec))
 	for i, s := range sec {
-		out[i] = &secIndex{def: s.def, tree: s.tree.Copy()}
+		out[i] = &secIndex{def: s.def, tree: s.tree.Copy(), multikey: s.multikey}
 	}
 	return out
 }
@@ -784,22 +805,19 @@ func copyIndexes(sec []*secIndex) []*secIndex {
 // indexInsert adds d's keys to every index.
 func (c *Collection) indexInsert(d *Doc) {
 	for _, s := range c.sec {
-		keys, indexed, err := s.def.Keys(d.Raw)
-		if err != nil || !indexed {
-			continue
-		}
-		for _, k := range keys {
-			s.tree.Set(newEntry(k, d, 0))
-		}
+		s.add(d)
 	}
 }
 
 // indexDelete removes d's keys from every index.
 func (c *Collection) indexDelete(d *Doc) {
 	for _, s := range c.sec {
-		keys, indexed, err := s.def.Keys(d.Raw)
+		keys, indexed, multi, err := s.def.keys(d.Raw)
 		if err != nil || !indexed {
 			continue
+		}
+		if multi {
+			s.multikey--
 		}
 		for _, k := range keys {
 			s.tree.Delete(newEntry(k, d, 0))
@@ -815,13 +833,7 @@ func (c *Collection) indexCreate(spec bson.Raw) {
 	}
 	s := &secIndex{def: def, tree: newIndexTree()}
 	c.bySeq.Scan(func(d *Doc) bool {
-		keys, indexed, err := def.Keys(d.Raw)
-		if err != nil || !indexed {
-			return true
-		}
-		for _, k := range keys {
-			s.tree.Set(newEntry(k, d, 0))
-		}
+		s.add(d)
 		return true
 	})
 	c.sec = append(slices.Clip(c.sec), s)
@@ -874,48 +886,11 @@ func (c *Collection) IndexDefs() []*IndexDef {
 }
 
 // Candidates returns, in natural order, the documents that can match f when
-// an index can narrow the search: an equality, a $in or a range on _id or
-// on the first field of a secondary index (see the top of this file). ok is
-// false when no index applies and the caller must scan. Every document
-// matching f is among the candidates; callers still match each one.
+// an index can narrow the search (index_plan.go). ok is false when no index
+// applies and the caller must scan. Every document matching f is among the
+// candidates; callers still match each one.
 func (c *Collection) Candidates(f *Filter) (docs []bson.Raw, ok bool) {
-	if f == nil {
-		return nil, false
-	}
-	if id, has := f.eq["_id"]; has && indexableEquality(id) {
-		if d, found := c.Get(id); found {
-			return []bson.Raw{d}, true
-		}
-		return nil, true
-	}
-	var usable []*secIndex
-	for _, s := range c.sec {
-		if s.def.partial != nil || slices.ContainsFunc(s.def.fields[0].parts, isAllDigits) {
-			continue // partial: not every document; positional components: keys follow other rules
-		}
-		usable = append(usable, s)
-	}
-	for _, s := range usable {
-		v, has := f.eq[s.def.fields[0].path]
-		if !has || !indexableEquality(v) {
-			continue
-		}
-		var found []*Doc
-		s.prefix([]bson.RawValue{v}, func(e ixEntry) bool {
-			found = append(found, e.doc)
-			return true
-		})
-		return naturalOrder(found), true
-	}
-	if cond, has := pickCond(f.conds["_id"]); has {
-		return naturalOrder(c.idCandidates(cond)), true
-	}
-	for _, s := range usable {
-		if cond, has := pickCond(f.conds[s.def.fields[0].path]); has {
-			return naturalOrder(s.condCandidates(cond)), true
-		}
-	}
-	return nil, false
+	return c.CandidatesWith(f, PlanOptions{})
 }
 
 // indexableEquality reports whether an equality on v can be answered from
