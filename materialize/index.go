@@ -85,6 +85,7 @@ type IndexDef struct {
 
 	fields  []indexField
 	partial *Filter
+	hidden  bool // hidden from the query planner, still maintained
 }
 
 type indexField struct {
@@ -167,6 +168,8 @@ func ParseIndexSpec(spec bson.Raw) (*IndexDef, error) {
 			d.Unique = truthy(v)
 		case "sparse":
 			d.Sparse = truthy(v)
+		case "hidden":
+			d.hidden = truthy(v)
 		case "partialFilterExpression":
 			pd, ok := v.DocumentOK()
 			if !ok {

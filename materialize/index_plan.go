@@ -29,8 +29,8 @@ import (
 // A range yields only keys of its operand's canonical type (numbers with
 // numbers, strings with strings), as a range matches; null, arrays and
 // regexes are never bounds (they match missing fields, elements or
-// patterns). Indexes that are partial, or whose used fields have a
-// positional component ("a.0"), are not used.
+// patterns). Indexes that are partial or hidden, or whose used fields have
+// a positional component ("a.0"), are not used.
 
 // PlanOptions tune index use. The zero value plans for the simple (binary)
 // collation.
@@ -192,7 +192,7 @@ func planIndex(s *secIndex, preds *conjPreds, opts PlanOptions) (ixScan, bool) {
 	multikey := false
 	if s != nil {
 		def, fields, multikey = s.def, s.def.fields, s.multikey > 0
-		if def.partial != nil {
+		if def.partial != nil || def.hidden {
 			return ixScan{}, false
 		}
 	}
@@ -525,7 +525,7 @@ func (c *Collection) planSort(preds *conjPreds, sort *Sort, opts PlanOptions) (s
 	found := false
 	for _, s := range c.sec {
 		d := s.def
-		if d.partial != nil || d.Sparse || s.multikey > 0 || !opts.compatible(d) {
+		if d.partial != nil || d.Sparse || d.hidden || s.multikey > 0 || !opts.compatible(d) {
 			continue
 		}
 		var prefix []bson.RawValue

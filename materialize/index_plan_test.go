@@ -106,6 +106,7 @@ func plState(t *testing.T, r *rand.Rand, docs int) *Collection {
 		{"s_1_n_-1", bson.D{{Key: "s", Value: 1}, {Key: "n", Value: -1}}, nil},
 		{"c_1_a_1", bson.D{{Key: "c", Value: 1}, {Key: "a", Value: 1}}, nil},
 		{"x.b_1", bson.D{{Key: "x.b", Value: 1}}, []bson.E{{Key: "sparse", Value: true}}},
+		{"c_-1", bson.D{{Key: "c", Value: -1}}, []bson.E{{Key: "hidden", Value: true}}},
 	} {
 		ops = append(ops, wal.Op{Kind: wal.OpCreateIndex, Name: ix.name, Doc: ixSpec(t, ix.name, ix.key, ix.opt...)})
 	}
@@ -349,10 +350,17 @@ func TestPlan_ExaminesFewDocuments(t *testing.T) {
 			assert.Equal(t, int32(tc.first), got[0].Lookup("n").Int32())
 		})
 	}
+	// A hidden index is not used.
+	hidden := ixState(t,
+		wal.Op{Kind: wal.OpCreateIndex, Name: "h_1", Doc: ixSpec(t, "h_1", bson.D{{Key: "h", Value: 1}}, bson.E{Key: "hidden", Value: true})},
+		ixInsert(ixDoc(t, bson.D{{Key: "_id", Value: 1}, {Key: "h", Value: 1}}))).Collection(Namespace{"db", "c"})
+	hf, _ := CompileFilter(ixDoc(t, bson.D{{Key: "h", Value: 1}}))
+	_, ok := hidden.Candidates(hf)
+	assert.False(t, ok, "a hidden index answered a query")
 	// A multikey index does not serve sorts.
 	s, _ := CompileSort(ixDoc(t, bson.D{{Key: "a", Value: 1}}))
 	f, _ := CompileFilter(nil)
-	_, _, ok, _ := c.sortedMatches(f, s, 3, PlanOptions{})
+	_, _, ok, _ = c.sortedMatches(f, s, 3, PlanOptions{})
 	assert.False(t, ok)
 }
 
