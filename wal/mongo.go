@@ -176,7 +176,13 @@ func (s *MongoStore) opCtx(ctx context.Context) (context.Context, context.Cancel
 	return c, cancel, nil
 }
 
-// Append implements Store.
+// Append implements Store. It acknowledges records only once the project's
+// head covers them (see the package documentation). In the one case the
+// head cannot be raised after the records committed (the server became
+// unreachable in between, through several retries) it returns 0 and an
+// error that says the records are committed: as with a driver reply lost
+// after a commit, the caller cannot tell the write did not happen, and the
+// next append finds the LSNs taken and catches up.
 func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) (int, error) {
 	if err := ValidateProjectName(project); err != nil {
 		return 0, err
