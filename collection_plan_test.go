@@ -73,3 +73,54 @@ func TestCollection_Find_IndexedSortAgreesWithScan(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFindSortLimit is Find(filter, sort, limit 10) on 100,000
+// documents of an in-memory client: sorted by ix (indexed) or nx (the same
+// values, no index), with no filter, with a range on the sort field, and
+// with a two-sided range and an $or the index answers without sorting.
+func BenchmarkFindSortLimit(b *testing.B) {
+	const docs = 100_000
+	ctx := context.Background()
+	c, err := OpenMemory(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Disconnect(ctx)
+	coll := c.Database("bench").Collection("items")
+	cbSeed(b, coll, docs)
+	if _, err := coll.Indexes().CreateOne(ctx, IndexModel{Keys: bson.D{{Key: "ix", Value: 1}}}); err != nil {
+		b.Fatal(err)
+	}
+	for _, field := range []string{"ix", "nx"} {
+		index := map[string]string{"ix": "yes", "nx": "no"}[field]
+		cases := []struct {
+			name   string
+			filter bson.D
+			sort   bson.D
+		}{
+			{"sort", bson.D{}, bson.D{{Key: field, Value: -1}}},
+			{"range+sort", bson.D{{Key: field, Value: bson.D{{Key: "$gte", Value: 5000}}}}, bson.D{{Key: field, Value: 1}}},
+			{"two-sided", bson.D{{Key: field, Value: bson.D{{Key: "$gt", Value: 5000}, {Key: "$lte", Value: 5002}}}}, nil},
+			{"or", bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: field, Value: 17}}, bson.D{{Key: field, Value: 9000}}}}}, nil},
+		}
+		for _, tc := range cases {
+			b.Run(fmt.Sprintf("%s/index=%s", tc.name, index), func(b *testing.B) {
+				opts := options.Find().SetLimit(10)
+				if tc.sort != nil {
+					opts.SetSort(tc.sort)
+				}
+				b.ReportAllocs()
+				for range b.N {
+					cur, err := coll.Find(ctx, tc.filter, opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if cur.RemainingBatchLength() == 0 {
+						b.Fatal("no results")
+					}
+					_ = cur.Close(ctx)
+				}
+			})
+		}
+	}
+}
