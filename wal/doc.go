@@ -89,9 +89,9 @@
 //
 //	h:   int64, at least the LSN of every acknowledged append
 //
-// An append raises it with $max, concurrently with its insert, and is
-// acknowledged only once both are done; a head above the records (an
-// append in flight or failed) is allowed. Tail reads the head (a lookup in
+// An append raises it with $max after its insert and is acknowledged only
+// then; a head above the records (a first append registers its project
+// and head before inserting) is allowed. Tail reads the head (a lookup in
 // a collection of one small document per project) and reads the records
 // collection only when the head is above the newest LSN it knows; a
 // project document without h (a log from before the head existed) makes

@@ -226,7 +226,6 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 		docs[i] = bson.Raw(head.appendHead(prefix, set, n))
 	}
 	last := recs[len(recs)-1].LSN
-	var headErr chan error
 	if recs[0].LSN == 1 {
 		// Register the project (with its head) before its first record, so
 		// Projects never misses a project that has records.
@@ -234,24 +233,18 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 			s.dropChunks(chunkSets)
 			return 0, fmt.Errorf("wal: mongodb store: registering project %q: %w", project, err)
 		}
-	} else {
-		// The head is raised concurrently with the insert: one round trip of
-		// latency, not two. A head raised for records that do not commit
-		// (a lost LSN race, a failed insert) is only too high, which readers
-		// tolerate (Tail).
-		headErr = make(chan error, 1)
-		go func() { headErr <- s.raiseHead(ctx, project, last) }()
 	}
 	_, insErr := s.records.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	if insErr == nil {
 		s.hint(project, last, recs[len(recs)-1].Time)
-		if err := s.awaitHead(project, last, headErr); err != nil {
+		// The head is raised after the insert, not concurrently with it: on
+		// the test server, which serializes writes, two concurrent writes
+		// took longer (lock contention) than the same two one after the
+		// other (BENCHMARKS.md).
+		if err := s.awaitHead(project, last); err != nil {
 			return 0, err
 		}
 		return len(recs), nil
-	}
-	if headErr != nil {
-		<-headErr // its outcome does not matter: the insert did not commit
 	}
 	// An ordered insert that failed on its first document with a duplicate
 	// key inserted nothing: the LSN is another writer's.
@@ -272,7 +265,7 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	s.dropChunks(chunkSets[min(n, len(chunkSets)):])
 	if n > 0 {
 		s.hint(project, recs[n-1].LSN, recs[n-1].Time)
-		if err := s.awaitHead(project, recs[n-1].LSN, nil); err != nil {
+		if err := s.awaitHead(project, recs[n-1].LSN); err != nil {
 			return 0, err
 		}
 	}
@@ -308,22 +301,17 @@ func (s *MongoStore) raiseHead(ctx context.Context, project string, lsn LSN) err
 	return err
 }
 
-// awaitHead makes sure the head is at least lsn once records up to lsn are
-// committed: it waits for the concurrent raise (pending, nil if none) and
-// retries a failed one. Records must not be acknowledged before the head
-// covers them, or another process could read without seeing them. When the
-// head cannot be raised the records are committed but not acknowledged:
-// the error says so, like a driver reply lost after a commit.
-func (s *MongoStore) awaitHead(project string, lsn LSN, pending chan error) error {
+// awaitHead raises the head to at least lsn once records up to lsn are
+// committed, retrying a failed raise. Records must not be acknowledged
+// before the head covers them, or another process could read without
+// seeing them. When the head cannot be raised the records are committed
+// but not acknowledged: the error says so, like a driver reply lost after a
+// commit.
+func (s *MongoStore) awaitHead(project string, lsn LSN) error {
 	var err error
-	if pending != nil {
-		if err = <-pending; err == nil {
-			return nil
-		}
-	}
 	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 || pending != nil {
-			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 		err = s.raiseHead(ctx, project, lsn)
@@ -480,8 +468,8 @@ func (s *MongoStore) probe(ctx context.Context, project string, lsn LSN) (bool, 
 // the small projects collection): every acknowledged append is at or below
 // it, so when the newest LSN this store knows to exist is not below the
 // head, that LSN is the answer; otherwise the head itself is usually the
-// tail (one more lookup). A head above the records (an append in flight, or
-// one that failed after raising it) and a log without a head fall back to
+// tail (one more lookup). A head above the records (a project's first
+// append raises it before inserting) and a log without a head fall back to
 // probing: because the log is dense, "lsn n exists" is true exactly for
 // n <= tail, so Tail gallops forward from the newest LSN it knows and then
 // bisects, with point lookups by _id only.
