@@ -556,11 +556,30 @@ func (spec *findSpec) run(c *materialize.Collection) ([]bson.Raw, error) {
 		return nil, commandError(err)
 	}
 	positional := spec.proj != nil && spec.proj.UsesPositional()
-	docs, err := matchDocs(c, spec.filter, positional, spec.stop())
-	if err != nil {
-		return nil, commandError(err)
+	var docs []matched
+	sorted := false
+	if spec.sort != nil && spec.limit > 0 && !positional {
+		// An index in the sort's order yields the first skip+limit
+		// documents without sorting the collection.
+		first, ok, err := c.SortedMatches(spec.filter, spec.sort, int(spec.skip+spec.limit), materialize.PlanOptions{})
+		if err != nil {
+			return nil, commandError(err)
+		}
+		if ok {
+			sorted = true
+			docs = make([]matched, len(first))
+			for i, d := range first {
+				docs[i] = matched{doc: d, pos: -1}
+			}
+		}
 	}
-	return spec.finish(docs)
+	if !sorted {
+		var err error
+		if docs, err = matchDocs(c, spec.filter, positional, spec.stop()); err != nil {
+			return nil, commandError(err)
+		}
+	}
+	return spec.finish(docs, sorted)
 }
 
 // runView evaluates a find on the documents a view produces; hints are
@@ -570,7 +589,7 @@ func (spec *findSpec) runView(view []bson.Raw) ([]bson.Raw, error) {
 	if err != nil {
 		return nil, commandError(err)
 	}
-	return spec.finish(docs)
+	return spec.finish(docs, false)
 }
 
 // stop is how many matches a find needs at most (0: all): it can stop
@@ -582,12 +601,13 @@ func (spec *findSpec) stop() int {
 	return 0
 }
 
-// finish sorts, skips, limits and projects the matches of a find.
-func (spec *findSpec) finish(docs []matched) ([]bson.Raw, error) {
+// finish sorts (unless an index returned docs in order already), skips,
+// limits and projects the matches of a find.
+func (spec *findSpec) finish(docs []matched, sorted bool) ([]bson.Raw, error) {
 	if spec.natural < 0 {
 		slices.Reverse(docs)
 	}
-	if spec.sort != nil && len(docs) > 1 {
+	if spec.sort != nil && !sorted && len(docs) > 1 {
 		keys := make([][]bson.RawValue, len(docs))
 		order := make([]int, len(docs))
 		for i, d := range docs {
@@ -595,11 +615,11 @@ func (spec *findSpec) finish(docs []matched) ([]bson.Raw, error) {
 			order[i] = i
 		}
 		slices.SortStableFunc(order, func(a, b int) int { return spec.sort.CompareKeys(keys[a], keys[b]) })
-		sorted := make([]matched, len(docs))
+		inOrder := make([]matched, len(docs))
 		for i, j := range order {
-			sorted[i] = docs[j]
+			inOrder[i] = docs[j]
 		}
-		docs = sorted
+		docs = inOrder
 	}
 	if spec.skip >= int64(len(docs)) {
 		return nil, nil

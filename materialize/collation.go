@@ -601,26 +601,6 @@ func indexLookupValue(ixColl, qColl *Collation, v bson.RawValue) (bson.RawValue,
 	return v, !containsString(v)
 }
 
-// indexLookupCond is indexLookupValue for a range or $in condition. A
-// range bound of another type than string matches no string, and MinKey or
-// MaxKey bounds span every key anyway, so only string-bearing operands need
-// matching collations.
-func indexLookupCond(ixColl, qColl *Collation, cond indexCond) (indexCond, bool) {
-	out := cond
-	ok := true
-	if cond.op == opKindIn {
-		out.in = make([]bson.RawValue, len(cond.in))
-		for i, v := range cond.in {
-			if out.in[i], ok = indexLookupValue(ixColl, qColl, v); !ok {
-				return cond, false
-			}
-		}
-		return out, true
-	}
-	out.v, ok = indexLookupValue(ixColl, qColl, cond.v)
-	return out, ok
-}
-
 // WithCollation returns a copy of s that compares strings under c (nil:
 // simple), as a sort does in a command with a collation.
 func (s *Sort) WithCollation(c *Collation) *Sort {

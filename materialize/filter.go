@@ -15,8 +15,8 @@ import (
 type Filter struct {
 	root  node
 	eq    map[string]bson.RawValue
-	conds map[string][]indexCond // ranges and $in an index may answer (index_range.go)
-	coll  *Collation             // the collation strings compare with (nil: simple)
+	preds *conjPreds // what an index may answer (index_plan.go)
+	coll  *Collation // the collation strings compare with (nil: simple)
 }
 
 // maxFilterDepth bounds the nesting of a filter so hostile input cannot
@@ -35,7 +35,7 @@ func CompileFilter(filter bson.Raw) (*Filter, error) {
 // scope of its $expr.
 func compileFilter(filter bson.Raw, vars *Variables) (*Filter, error) {
 	if len(filter) == 0 {
-		return &Filter{root: &andNode{}, eq: map[string]bson.RawValue{}}, nil
+		return &Filter{root: &andNode{}, eq: map[string]bson.RawValue{}, preds: &conjPreds{}}, nil
 	}
 	if err := validateDocument(filter); err != nil {
 		return nil, newError(codeInvalidBSON, "invalid filter document: %v", err)
@@ -45,9 +45,9 @@ func compileFilter(filter bson.Raw, vars *Variables) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Filter{root: root, eq: map[string]bson.RawValue{}, conds: map[string][]indexCond{}, coll: vars.collation()}
+	f := &Filter{root: root, eq: map[string]bson.RawValue{}, preds: &conjPreds{}, coll: vars.collation()}
 	collectEqualities(filter, f.eq)
-	collectIndexConds(filter, f.conds)
+	collectConj(filter, f.preds)
 	return f, nil
 }
 

@@ -19,20 +19,17 @@ import (
 // using those trees to enforce unique indexes and to answer equality
 // lookups.
 //
-// What uses an index:
-//   - an equality on _id (`{_id: v}` or `{_id: {$eq: v}}`, also inside a
-//     top-level $and) is answered by the collection's _id tree;
-//   - otherwise an equality on the first field of a secondary index that is
-//     not partial and whose path has no positional component ("a.0") is
-//     answered by that index's tree, for values other than null,
-//     undefined, arrays and regexes (whose matching is not plain equality);
-//   - otherwise $in, then one bound of a range ($gt, $gte, $lt, $lte), on
-//     _id or on the first field of such an index (index_range.go);
+// What uses an index (index_plan.go has the rules):
+//   - filters: equalities, $in and ranges on _id, or on the leading fields
+//     of a secondary index that is not partial; an $or whose every branch
+//     can use one; the cheapest plan when several apply;
+//   - sorts on _id, or on an index's fields after equality-bound leading
+//     ones, when the index holds every document once (SortedMatches);
 //   - unique indexes are checked through their trees on every insert,
 //     update, replace and upsert;
 //   - TTL indexes find the documents they expire (ttl.go).
-// Everything else ($or, $ne, $nin, $exists, regexes, sorts) scans the
-// collection in natural order; results are the same, only slower.
+// Everything else ($ne, $nin, $exists, regexes, null) scans the collection
+// in natural order; results are the same, only slower.
 
 // IDIndexName is the name of the index every collection has on _id.
 const IDIndexName = "_id_"
@@ -92,6 +89,7 @@ type IndexDef struct {
 
 	fields  []indexField
 	partial *Filter
+	hidden  bool // hidden from the query planner, still maintained
 }
 
 type indexField struct {
@@ -178,6 +176,8 @@ func ParseIndexSpec(spec bson.Raw) (*IndexDef, error) {
 			d.Unique = truthy(v)
 		case "sparse":
 			d.Sparse = truthy(v)
+		case "hidden":
+			d.hidden = truthy(v)
 		case "partialFilterExpression":
 			pd, ok := v.DocumentOK()
 			if !ok {
@@ -420,7 +420,7 @@ func (c *Collection) CheckNewIndex(ns Namespace, def *IndexDef) (exists bool, er
 					return false
 				}
 			}
-			si.tree.Set(ixEntry{key: k, id: d.ID, doc: d})
+			si.tree.Set(newEntry(k, d, 0))
 		}
 		return true
 	})
@@ -442,13 +442,21 @@ var (
 // document with arrays in two fields of a compound index fails with code
 // 171 CannotIndexParallelArrays, as on the server.
 func (d *IndexDef) Keys(doc bson.Raw) (keys [][]bson.RawValue, indexed bool, err error) {
+	keys, indexed, _, err = d.keys(doc)
+	return keys, indexed, err
+}
+
+// keys is Keys that also reports whether a key path of doc went through an
+// array (the server's "multikey"), which makes the index's order differ
+// from a sort's and forbids combining range bounds (index_plan.go).
+func (d *IndexDef) keys(doc bson.Raw) (keys [][]bson.RawValue, indexed, multikey bool, err error) {
 	if d.partial != nil {
 		ok, err := d.partial.Match(doc)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
 		if !ok {
-			return nil, false, nil
+			return nil, false, false, nil
 		}
 	}
 	per := make([][]bson.RawValue, len(d.fields))
@@ -461,7 +469,7 @@ func (d *IndexDef) Keys(doc bson.Raw) (keys [][]bson.RawValue, indexed bool, err
 		anyFound = anyFound || found
 		if isArr {
 			if arrayField >= 0 {
-				return nil, false, indexErr(codeCannotIndexParallelArrays, "cannot index parallel arrays [%s] [%s]", f.parts[0], d.fields[arrayField].parts[0])
+				return nil, false, false, indexErr(codeCannotIndexParallelArrays, "cannot index parallel arrays [%s] [%s]", f.parts[0], d.fields[arrayField].parts[0])
 			}
 			arrayField = i
 		}
@@ -471,7 +479,7 @@ func (d *IndexDef) Keys(doc bson.Raw) (keys [][]bson.RawValue, indexed bool, err
 		per[i] = dedupeValues(vals)
 	}
 	if d.Sparse && !anyFound {
-		return nil, false, nil
+		return nil, false, false, nil
 	}
 	keys = [][]bson.RawValue{nil}
 	for _, vals := range per {
@@ -485,7 +493,7 @@ func (d *IndexDef) Keys(doc bson.Raw) (keys [][]bson.RawValue, indexed bool, err
 		}
 		keys = next
 	}
-	return keys, true, nil
+	return keys, true, arrayField >= 0, nil
 }
 
 // indexPathValues appends the values a key field takes in doc: the value
@@ -644,26 +652,93 @@ func DuplicateIDError(ns Namespace, id bson.RawValue) *DuplicateKey {
 // ---------------------------------------------------------------------------
 // Index trees
 
-// ixEntry is one key of one document in an index tree. probe entries are
-// search pivots: -1 sorts before every real entry with an equal key.
+// ixEntry is one key of one document in an index tree. A tree holds one
+// entry per (document, distinct key), so entries are kept small: a
+// one-field key is its value's type and bytes, which alias the document's
+// own bytes (no copy); a compound key (kt 0) is each value's type byte and
+// bytes, concatenated. The document (and so its _id) is doc. probe entries
+// are search pivots with no document: -1 sorts before every real entry
+// whose key equals or starts with the probe's, 1 after.
 type ixEntry struct {
-	key   []bson.RawValue
-	id    bson.RawValue
 	doc   *Doc
+	kv    []byte
+	kt    bsontype.Type
 	probe int8
 }
 
+// newEntry builds the entry of key for document d (nil for a probe).
+func newEntry(key []bson.RawValue, d *Doc, probe int8) ixEntry {
+	if len(key) == 1 {
+		return ixEntry{doc: d, kv: key[0].Value, kt: key[0].Type, probe: probe}
+	}
+	n := 0
+	for _, v := range key {
+		n += 1 + len(v.Value)
+	}
+	b := make([]byte, 0, n)
+	for _, v := range key {
+		b = append(append(b, byte(v.Type)), v.Value...)
+	}
+	return ixEntry{doc: d, kv: b, probe: probe}
+}
+
+// keyValues appends the values of e's key to buf.
+func (e *ixEntry) keyValues(buf []bson.RawValue) []bson.RawValue {
+	if e.kt != 0 {
+		return append(buf, bson.RawValue{Type: e.kt, Value: e.kv})
+	}
+	for rest := e.kv; len(rest) > 0; {
+		t := bsontype.Type(rest[0])
+		v, tail, ok := bsoncore.ReadValue(rest[1:], t)
+		if !ok {
+			break // not reached: newEntry wrote valid values
+		}
+		buf = append(buf, bson.RawValue{Type: t, Value: v.Data})
+		rest = tail
+	}
+	return buf
+}
+
+// first returns the first value of e's key.
+func (e *ixEntry) first() bson.RawValue {
+	if e.kt != 0 {
+		return bson.RawValue{Type: e.kt, Value: e.kv}
+	}
+	t := bsontype.Type(e.kv[0])
+	v, _, _ := bsoncore.ReadValue(e.kv[1:], t)
+	return bson.RawValue{Type: t, Value: v.Data}
+}
+
+func (e *ixEntry) id() bson.RawValue {
+	if e.doc == nil {
+		return bson.RawValue{}
+	}
+	return e.doc.ID
+}
+
 func lessEntry(a, b ixEntry) bool {
-	n := min(len(a.key), len(b.key))
-	for i := 0; i < n; i++ {
-		if c := CompareValues(a.key[i], b.key[i]); c != 0 {
+	if a.kt != 0 && b.kt != 0 {
+		if c := CompareValues(bson.RawValue{Type: a.kt, Value: a.kv}, bson.RawValue{Type: b.kt, Value: b.kv}); c != 0 {
+			return c < 0
+		}
+		return lessTie(&a, &b, 1, 1)
+	}
+	var abuf, bbuf [4]bson.RawValue
+	ak, bk := a.keyValues(abuf[:0]), b.keyValues(bbuf[:0])
+	for i := 0; i < len(ak) && i < len(bk); i++ {
+		if c := CompareValues(ak[i], bk[i]); c != 0 {
 			return c < 0
 		}
 	}
-	if len(a.key) != len(b.key) {
+	return lessTie(&a, &b, len(ak), len(bk))
+}
+
+// lessTie orders entries whose keys agree on their common fields.
+func lessTie(a, b *ixEntry, na, nb int) bool {
+	if na != nb {
 		// A shorter key is a prefix probe: it sorts before (probe -1) or
 		// after (probe 1) every key it prefixes.
-		if len(a.key) < len(b.key) {
+		if na < nb {
 			return a.probe < 0
 		}
 		return b.probe > 0
@@ -671,26 +746,43 @@ func lessEntry(a, b ixEntry) bool {
 	if a.probe != b.probe {
 		return a.probe < b.probe
 	}
-	return CompareValues(a.id, b.id) < 0
+	return CompareValues(a.id(), b.id()) < 0
 }
 
 func newIndexTree() *btree.BTreeG[ixEntry] { return btree.NewBTreeG(lessEntry) }
 
-// secIndex is one secondary index of a collection.
+// secIndex is one secondary index of a collection. multikey counts the
+// indexed documents with an array on a key path.
 type secIndex struct {
-	def  *IndexDef
-	tree *btree.BTreeG[ixEntry]
+	def      *IndexDef
+	tree     *btree.BTreeG[ixEntry]
+	multikey int
+}
+
+// add adds d's keys.
+func (s *secIndex) add(d *Doc) {
+	keys, indexed, multi, err := s.def.keys(d.Raw)
+	if err != nil || !indexed {
+		return
+	}
+	if multi {
+		s.multikey++
+	}
+	for _, k := range keys {
+		s.tree.Set(newEntry(k, d, 0))
+	}
 }
 
 // find returns an entry with key k whose document is not id.
 func (s *secIndex) find(k []bson.RawValue, id bson.RawValue) (ixEntry, bool) {
 	var out ixEntry
 	found := false
-	s.tree.Ascend(ixEntry{key: k, probe: -1}, func(e ixEntry) bool {
-		if len(e.key) != len(k) || lessEntry(ixEntry{key: k, probe: 1}, e) {
+	hi := newEntry(k, nil, 1)
+	s.tree.Ascend(newEntry(k, nil, -1), func(e ixEntry) bool {
+		if lessEntry(hi, e) {
 			return false
 		}
-		if CompareValues(e.id, id) != 0 {
+		if CompareValues(e.id(), id) != 0 {
 			out, found = e, true
 			return false
 		}
@@ -701,8 +793,8 @@ func (s *secIndex) find(k []bson.RawValue, id bson.RawValue) (ixEntry, bool) {
 
 // prefix calls fn for every entry whose key starts with prefix.
 func (s *secIndex) prefix(prefix []bson.RawValue, fn func(e ixEntry) bool) {
-	hi := ixEntry{key: prefix, probe: 1}
-	s.tree.Ascend(ixEntry{key: prefix, probe: -1}, func(e ixEntry) bool {
+	hi := newEntry(prefix, nil, 1)
+	s.tree.Ascend(newEntry(prefix, nil, -1), func(e ixEntry) bool {
 		if lessEntry(hi, e) {
 			return false
 		}
@@ -722,7 +814,7 @@ func copyIndexes(sec []*secIndex) []*secIndex {
 	}
 	out := make([]*secIndex, len(sec))
 	for i, s := range sec {
-		out[i] = &secIndex{def: s.def, tree: s.tree.Copy()}
+		out[i] = &secIndex{def: s.def, tree: s.tree.Copy(), multikey: s.multikey}
 	}
 	return out
 }
@@ -730,25 +822,22 @@ func copyIndexes(sec []*secIndex) []*secIndex {
 // indexInsert adds d's keys to every index.
 func (c *Collection) indexInsert(d *Doc) {
 	for _, s := range c.sec {
-		keys, indexed, err := s.def.Keys(d.Raw)
-		if err != nil || !indexed {
-			continue
-		}
-		for _, k := range keys {
-			s.tree.Set(ixEntry{key: k, id: d.ID, doc: d})
-		}
+		s.add(d)
 	}
 }
 
 // indexDelete removes d's keys from every index.
 func (c *Collection) indexDelete(d *Doc) {
 	for _, s := range c.sec {
-		keys, indexed, err := s.def.Keys(d.Raw)
+		keys, indexed, multi, err := s.def.keys(d.Raw)
 		if err != nil || !indexed {
 			continue
 		}
+		if multi {
+			s.multikey--
+		}
 		for _, k := range keys {
-			s.tree.Delete(ixEntry{key: k, id: d.ID})
+			s.tree.Delete(newEntry(k, d, 0))
 		}
 	}
 }
@@ -761,13 +850,7 @@ func (c *Collection) indexCreate(spec bson.Raw) {
 	}
 	s := &secIndex{def: def, tree: newIndexTree()}
 	c.bySeq.Scan(func(d *Doc) bool {
-		keys, indexed, err := def.Keys(d.Raw)
-		if err != nil || !indexed {
-			return true
-		}
-		for _, k := range keys {
-			s.tree.Set(ixEntry{key: k, id: d.ID, doc: d})
-		}
+		s.add(d)
 		return true
 	})
 	c.sec = append(slices.Clip(c.sec), s)
@@ -820,56 +903,11 @@ func (c *Collection) IndexDefs() []*IndexDef {
 }
 
 // Candidates returns, in natural order, the documents that can match f when
-// an index can narrow the search: an equality, a $in or a range on _id or
-// on the first field of a secondary index (see the top of this file). ok is
-// false when no index applies and the caller must scan. Every document
-// matching f is among the candidates; callers still match each one.
+// an index can narrow the search (index_plan.go). ok is false when no index
+// applies and the caller must scan. Every document matching f is among the
+// candidates; callers still match each one.
 func (c *Collection) Candidates(f *Filter) (docs []bson.Raw, ok bool) {
-	if f == nil {
-		return nil, false
-	}
-	if id, has := f.eq["_id"]; has && indexableEquality(id) && (f.coll == nil || !containsString(id)) {
-		if d, found := c.Get(id); found {
-			return []bson.Raw{d}, true
-		}
-		return nil, true
-	}
-	var usable []*secIndex
-	for _, s := range c.sec {
-		if s.def.partial != nil || slices.ContainsFunc(s.def.fields[0].parts, isAllDigits) {
-			continue // partial: not every document; positional components: keys follow other rules
-		}
-		usable = append(usable, s)
-	}
-	for _, s := range usable {
-		v, has := f.eq[s.def.fields[0].path]
-		if !has || !indexableEquality(v) {
-			continue
-		}
-		if v, has = indexLookupValue(s.def.Collation, f.coll, v); !has {
-			continue
-		}
-		var found []*Doc
-		s.prefix([]bson.RawValue{v}, func(e ixEntry) bool {
-			found = append(found, e.doc)
-			return true
-		})
-		return naturalOrder(found), true
-	}
-	if cond, has := pickCond(f.conds["_id"]); has {
-		if cond, has = indexLookupCond(nil, f.coll, cond); has {
-			return naturalOrder(c.idCandidates(cond)), true
-		}
-	}
-	for _, s := range usable {
-		if cond, has := pickCond(f.conds[s.def.fields[0].path]); has {
-			if cond, has = indexLookupCond(s.def.Collation, f.coll, cond); !has {
-				continue
-			}
-			return naturalOrder(s.condCandidates(cond)), true
-		}
-	}
-	return nil, false
+	return c.CandidatesWith(f, PlanOptions{})
 }
 
 // indexableEquality reports whether an equality on v can be answered from

@@ -217,14 +217,18 @@ func TestCollection_Candidates_Table(t *testing.T) {
 		ok     bool
 		cands  []interface{} // _ids of the candidates, in natural order
 	}{
-		{"Gt", bson.D{{Key: "a", Value: bson.D{{Key: "$gt", Value: 5}}}}, true, []interface{}{1, 2, 4}},
+		{"Gt", bson.D{{Key: "a", Value: bson.D{{Key: "$gt", Value: 5}}}}, true, []interface{}{2, 4}},
 		{"Lte", bson.D{{Key: "a", Value: bson.D{{Key: "$lte", Value: 5}}}}, true, []interface{}{1, 2}},
 		{"StringRange", bson.D{{Key: "a", Value: bson.D{{Key: "$gte", Value: ""}}}}, true, []interface{}{3}},
-		{"TwoSidedUsesOneBound", bson.D{{Key: "a", Value: bson.D{{Key: "$gt", Value: 5}, {Key: "$lt", Value: 10}}}}, true, []interface{}{1, 2, 4}},
+		{"TwoSidedMultikeyUsesOneBound", bson.D{{Key: "a", Value: bson.D{{Key: "$gt", Value: 5}, {Key: "$lt", Value: 10}}}}, true, []interface{}{2, 4}},
 		{"In", bson.D{{Key: "a", Value: bson.D{{Key: "$in", Value: bson.A{20, "x"}}}}}, true, []interface{}{2, 3}},
 		{"InWithNull", bson.D{{Key: "a", Value: bson.D{{Key: "$in", Value: bson.A{5, nil}}}}}, false, nil},
 		{"InAnd", bson.D{{Key: "$and", Value: bson.A{bson.D{{Key: "a", Value: bson.D{{Key: "$in", Value: bson.A{7.5}}}}}}}}, true, []interface{}{4}},
-		{"InsideOr", bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "a", Value: bson.D{{Key: "$gt", Value: 5}}}}}}}, false, nil},
+		{"InsideOr", bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "a", Value: bson.D{{Key: "$gt", Value: 5}}}}}}}, true, []interface{}{2, 4}},
+		{"OrUnion", bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "a", Value: "x"}}, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "a", Value: 20}}}}}, true, []interface{}{1, 2, 3}},
+		{"OrBranchNotIndexed", bson.D{{Key: "$or", Value: bson.A{bson.D{{Key: "a", Value: "x"}}, bson.D{{Key: "b", Value: 1}}}}}, false, nil},
+		{"IDTwoSided", bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: 1}, {Key: "$lte", Value: 4}}}}, true, []interface{}{2, 3, 4}},
+		{"IDCrossTypeBounds", bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: 1}, {Key: "$lt", Value: "z"}}}}, true, []interface{}{2, 3, 4, 6}},
 		{"RangeOnNull", bson.D{{Key: "a", Value: bson.D{{Key: "$gte", Value: nil}}}}, false, nil},
 		{"RangeOnMinKey", bson.D{{Key: "a", Value: bson.D{{Key: "$gt", Value: primitive.MinKey{}}}}}, false, nil},
 		{"IDRange", bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: 3}}}}, true, []interface{}{3, 4, 6}},

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 )
 
 func ixDoc(t testing.TB, d bson.D) bson.Raw {
@@ -295,4 +296,40 @@ func TestDistinctValues_Table(t *testing.T) {
 	assert.Equal(t, []string{"3", "4"}, vals("a.b"))
 	assert.Equal(t, []string{`"x"`}, vals("s"))
 	assert.Empty(t, vals("nope"))
+}
+
+// TestIxEntry_OrderMatchesCompareKeys checks that the compact index
+// entries order one- and multi-field keys as CompareKeys does, that a
+// prefix probe sorts before (-1) or after (1) every key it prefixes, and
+// that equal keys are ordered by _id.
+func TestIxEntry_OrderMatchesCompareKeys(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	pool := []interface{}{nil, 1, int64(2), 2.5, "a", "ab", "", bson.D{{Key: "x", Value: 1}}, bson.A{1}, true, false, primitive.Binary{Data: []byte{1}}}
+	val := func() bson.RawValue {
+		raw := ixDoc(t, bson.D{{Key: "v", Value: pool[rng.Intn(len(pool))]}})
+		return raw.Lookup("v")
+	}
+	for _, fields := range []int{1, 2, 3} {
+		for i := 0; i < 2000; i++ {
+			a, b := make([]bson.RawValue, fields), make([]bson.RawValue, fields)
+			for j := range a {
+				a[j], b[j] = val(), val()
+			}
+			ida, idb := &Doc{ID: val()}, &Doc{ID: val()}
+			ea, eb := newEntry(a, ida, 0), newEntry(b, idb, 0)
+			want := CompareKeys(a, b)
+			if want == 0 {
+				want = CompareValues(ida.ID, idb.ID)
+			}
+			require.Equal(t, want < 0, lessEntry(ea, eb), "keys %v %v", keyStrings([][]bson.RawValue{a}), keyStrings([][]bson.RawValue{b}))
+			require.Equal(t, want > 0, lessEntry(eb, ea))
+			for n := 1; n <= fields; n++ {
+				lo, hi := newEntry(a[:n], nil, -1), newEntry(a[:n], nil, 1)
+				require.True(t, lessEntry(lo, ea))
+				require.False(t, lessEntry(ea, lo))
+				require.True(t, lessEntry(ea, hi))
+				require.False(t, lessEntry(hi, ea))
+			}
+		}
+	}
 }

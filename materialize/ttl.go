@@ -42,14 +42,14 @@ func (c *Collection) ExpiredDocuments(now time.Time, limit int) []bson.Raw {
 	}
 	seen := map[*Doc]bool{}
 	var found []*Doc
-	lo := ixEntry{key: []bson.RawValue{valDate(math.MinInt64)}, probe: -1}
+	lo := newEntry([]bson.RawValue{valDate(math.MinInt64)}, nil, -1)
 	for _, s := range c.sec {
 		if s.def.ExpireAfterSeconds == nil || len(s.def.fields) != 1 {
 			continue
 		}
 		cutoff := now.UnixMilli() - *s.def.ExpireAfterSeconds*1000
 		s.tree.Ascend(lo, func(e ixEntry) bool {
-			k := e.key[0]
+			k := e.first()
 			if k.Type != bsontype.DateTime {
 				return false // past the dates, in BSON order
 			}

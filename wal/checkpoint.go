@@ -323,6 +323,7 @@ func (l *Log) FollowFrom(project string, after LSN, at time.Time, fn func(Record
 	pl.follower = fn
 	pl.known, pl.knownTime = after, at
 	pl.initialized = false
+	pl.caughtUp = 0 // known went back: the next Sync must catch up itself
 	return nil
 }
 

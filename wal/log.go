@@ -135,6 +135,12 @@ type projectLog struct {
 	known       LSN // newest LSN delivered (or, without follower, seen)
 	knownTime   time.Time
 	follower    func(Record)
+	// catchUps counts catch-ups begun; caughtUp is the number of the last
+	// one that succeeded (guarded by sem). A Sync that finds that a
+	// catch-up begun after its call succeeded while it waited for sem
+	// needs no round trip of its own.
+	catchUps atomic.Uint64
+	caughtUp uint64
 
 	qmu   sync.Mutex
 	queue []*request
@@ -216,12 +222,18 @@ func (l *Log) Sync(ctx context.Context, project string) (LSN, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Concurrent Syncs coalesce: a catch-up that began after this call
+	// began saw every append acknowledged before it, so its result will do.
+	called := pl.catchUps.Load()
 	select {
 	case pl.sem <- struct{}{}:
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
 	defer func() { <-pl.sem }()
+	if pl.caughtUp > called {
+		return pl.known, nil
+	}
 	if err := pl.catchUp(ctx); err != nil {
 		return 0, err
 	}
@@ -284,6 +296,15 @@ func (pl *projectLog) take(n int) []*request {
 // catchUp brings known up to the store's tail. With a follower it reads and
 // delivers the new records; without one it only asks for the tail.
 func (pl *projectLog) catchUp(ctx context.Context) error {
+	n := pl.catchUps.Add(1)
+	if err := pl.catchUpOnce(ctx); err != nil {
+		return err
+	}
+	pl.caughtUp = n
+	return nil
+}
+
+func (pl *projectLog) catchUpOnce(ctx context.Context) error {
 	s := pl.log.store
 	if pl.follower == nil {
 		lsn, t, err := s.Tail(ctx, pl.name)

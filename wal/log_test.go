@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -230,4 +231,48 @@ func TestLog_Follow_Rules(t *testing.T) {
 	lsn, err = w.Sync(ctx, "p")
 	require.NoError(t, err)
 	require.Equal(t, LSN(5), lsn)
+}
+
+// slowTailStore counts Tail calls and makes each one slow, so concurrent
+// Syncs overlap.
+type slowTailStore struct {
+	Store
+	tails atomic.Int64
+}
+
+func (s *slowTailStore) Tail(ctx context.Context, project string) (LSN, time.Time, error) {
+	s.tails.Add(1)
+	time.Sleep(5 * time.Millisecond)
+	return s.Store.Tail(ctx, project)
+}
+
+// TestLog_Sync_Coalesces checks that concurrent Syncs share catch-ups (fewer
+// store round trips than callers) and that each still sees every append
+// another Log acknowledged before the Sync was called.
+func TestLog_Sync_Coalesces(t *testing.T) {
+	mem := NewMemoryStore()
+	reader := &slowTailStore{Store: mem}
+	rl := NewLog(reader, nil)
+	defer rl.Close()
+	wl := NewLog(mem, nil)
+	defer wl.Close()
+	ctx := context.Background()
+	const readers, rounds = 16, 5
+	for round := 0; round < rounds; round++ {
+		rec, err := wl.Append(ctx, "p", "main", insertOp(round))
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for i := 0; i < readers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				lsn, err := rl.Sync(ctx, "p")
+				assert.NoError(t, err)
+				assert.GreaterOrEqual(t, lsn, rec.LSN, "a Sync missed an acknowledged append")
+			}()
+		}
+		wg.Wait()
+	}
+	require.Less(t, reader.tails.Load(), int64(readers*rounds), "concurrent Syncs did not share catch-ups")
+	t.Logf("%d Syncs, %d store Tails", readers*rounds, reader.tails.Load())
 }

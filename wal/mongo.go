@@ -31,6 +31,12 @@ const (
 	mfNonce   = "w" // random per append call: tells our own insert from another writer's
 	mfChunks  = "x" // chunk set id, when the ops live in the chunks collection
 	mfNChunks = "n" // number of chunks
+	// The project's document in the projects collection carries the head:
+	// an LSN at least as high as every acknowledged append's. Appenders
+	// raise it ($max) before they acknowledge; readers look it up instead
+	// of probing the (large) records collection. A project document without
+	// it (a log written before the head existed) is read by probing.
+	mfHead = "h"
 	// Records whose encoding exceeds mongoInlineLimit are split into
 	// chunks of mongoChunkSize bytes in the chunks collection, written before
 	// the record document; the record document is the commit point, so a
@@ -170,7 +176,13 @@ func (s *MongoStore) opCtx(ctx context.Context) (context.Context, context.Cancel
 	return c, cancel, nil
 }
 
-// Append implements Store.
+// Append implements Store. It acknowledges records only once the project's
+// head covers them (see the package documentation). In the one case the
+// head cannot be raised after the records committed (the server became
+// unreachable in between, through several retries) it returns 0 and an
+// error that says the records are committed: as with a driver reply lost
+// after a commit, the caller cannot tell the write did not happen, and the
+// next append finds the LSNs taken and catches up.
 func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) (int, error) {
 	if err := ValidateProjectName(project); err != nil {
 		return 0, err
@@ -213,19 +225,25 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 		head := Record{LSN: r.LSN, Time: r.Time, Branch: r.Branch}
 		docs[i] = bson.Raw(head.appendHead(prefix, set, n))
 	}
+	last := recs[len(recs)-1].LSN
 	if recs[0].LSN == 1 {
-		// Register the project before its first record, so Projects never
-		// misses a project that has records.
-		_, err := s.projects.UpdateOne(ctx, bson.D{{Key: "_id", Value: project}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "_id", Value: project}}}}, options.Update().SetUpsert(true))
-		if err != nil && !mongo.IsDuplicateKeyError(err) {
+		// Register the project (with its head) before its first record, so
+		// Projects never misses a project that has records.
+		if err := s.raiseHead(ctx, project, last); err != nil {
 			s.dropChunks(chunkSets)
 			return 0, fmt.Errorf("wal: mongodb store: registering project %q: %w", project, err)
 		}
 	}
 	_, insErr := s.records.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	if insErr == nil {
-		s.hint(project, recs[len(recs)-1].LSN, recs[len(recs)-1].Time)
+		s.hint(project, last, recs[len(recs)-1].Time)
+		// The head is raised after the insert, not concurrently with it: on
+		// the test server, which serializes writes, two concurrent writes
+		// took longer (lock contention) than the same two one after the
+		// other (BENCHMARKS.md).
+		if err := s.awaitHead(project, last); err != nil {
+			return 0, err
+		}
 		return len(recs), nil
 	}
 	// An ordered insert that failed on its first document with a duplicate
@@ -247,6 +265,9 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	s.dropChunks(chunkSets[min(n, len(chunkSets)):])
 	if n > 0 {
 		s.hint(project, recs[n-1].LSN, recs[n-1].Time)
+		if err := s.awaitHead(project, recs[n-1].LSN); err != nil {
+			return 0, err
+		}
 	}
 	switch {
 	case n == len(recs):
@@ -256,6 +277,68 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	default:
 		return n, fmt.Errorf("wal: mongodb store: append: %w", insErr)
 	}
+}
+
+// raiseHead raises project's head to at least lsn, creating the project
+// document if needed.
+func (s *MongoStore) raiseHead(ctx context.Context, project string, lsn LSN) error {
+	filter := bson.D{{Key: "_id", Value: project}}
+	update := bson.D{{Key: "$max", Value: bson.D{{Key: mfHead, Value: int64(lsn)}}}}
+	// The document exists after the project's first append: a plain update
+	// (on the test server, less than half the cost of an upsert) usually
+	// does.
+	if lsn > 1 {
+		res, err := s.projects.UpdateOne(ctx, filter, update)
+		if err != nil || res.MatchedCount > 0 {
+			return err
+		}
+	}
+	_, err := s.projects.UpdateOne(ctx, filter, update, options.Update().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		// Two first upserts raced; the document exists now.
+		_, err = s.projects.UpdateOne(ctx, filter, update)
+	}
+	return err
+}
+
+// awaitHead raises the head to at least lsn once records up to lsn are
+// committed, retrying a failed raise. Records must not be acknowledged
+// before the head covers them, or another process could read without
+// seeing them. When the head cannot be raised the records are committed
+// but not acknowledged: the error says so, like a driver reply lost after a
+// commit.
+func (s *MongoStore) awaitHead(project string, lsn LSN) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		err = s.raiseHead(ctx, project, lsn)
+		cancel()
+		if err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("wal: mongodb store: project %q lsn %d is committed but its head could not be raised, so other processes may not see it before the next append: %w", project, lsn, err)
+}
+
+// head returns project's head, and false for a log without one.
+func (s *MongoStore) head(ctx context.Context, project string) (LSN, bool, error) {
+	var doc bson.Raw
+	err := s.projects.FindOne(ctx, bson.D{{Key: "_id", Value: project}},
+		options.FindOne().SetProjection(bson.D{{Key: mfHead, Value: 1}})).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("wal: mongodb store: reading the head of %q: %w", project, err)
+	}
+	h, ok := doc.Lookup(mfHead).Int64OK()
+	if !ok || h < 0 {
+		return 0, false, nil
+	}
+	return LSN(h), true, nil
 }
 
 // resolve reads back the records an append tried to insert and returns how
@@ -381,16 +464,25 @@ func (s *MongoStore) probe(ctx context.Context, project string, lsn LSN) (bool, 
 	return true, time.UnixMilli(ms).UTC(), nil
 }
 
-// Tail implements Store. Because the log is dense, "lsn n exists" is true
-// exactly for n <= tail: Tail gallops forward from the newest LSN it knows
-// and then bisects, with point lookups only. Usually that is one lookup
-// (hint+1 is missing).
+// Tail implements Store. It reads the project's head first (one lookup in
+// the small projects collection): every acknowledged append is at or below
+// it, so when the newest LSN this store knows to exist is not below the
+// head, that LSN is the answer; otherwise the head itself is usually the
+// tail (one more lookup). A head above the records (a project's first
+// append raises it before inserting) and a log without a head fall back to
+// probing: because the log is dense, "lsn n exists" is true exactly for
+// n <= tail, so Tail gallops forward from the newest LSN it knows and then
+// bisects, with point lookups by _id only.
 func (s *MongoStore) Tail(ctx context.Context, project string) (LSN, time.Time, error) {
 	ctx, cancel, err := s.opCtx(ctx)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
 	defer cancel()
+	head, hasHead, err := s.head(ctx, project)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
 	s.hintMu.Lock()
 	h := s.hints[project]
 	s.hintMu.Unlock()
@@ -407,10 +499,25 @@ func (s *MongoStore) Tail(ctx context.Context, project string) (LSN, time.Time, 
 		}
 		loTime = t
 	}
+	if hasHead && head <= lo {
+		s.hint(project, lo, loTime)
+		return lo, loTime, nil
+	}
 	// Invariant: lo exists (or is 0); hi does not.
 	step := LSN(1)
 	hi := lo + step
-	for {
+	if hasHead {
+		ok, t, err := s.probe(ctx, project, head)
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		if ok {
+			s.hint(project, head, t)
+			return head, t, nil
+		}
+		hi = head
+	}
+	for !hasHead {
 		ok, t, err := s.probe(ctx, project, hi)
 		if err != nil {
 			return 0, time.Time{}, err
