@@ -262,6 +262,16 @@ func compileStage(name string, arg bson.RawValue, vars *Variables, depth int) (a
 			return nil, err
 		}
 		return &documentsStage{expr: expr}, nil
+	case "$bucketAuto":
+		return compileBucketAuto(arg, vars)
+	case "$graphLookup":
+		return compileGraphLookup(arg, vars)
+	case "$redact":
+		return compileRedact(arg, vars)
+	case "$sampleRate":
+		return compileSampleRate(arg)
+	case "$setWindowFields":
+		return compileSetWindowFields(arg, vars)
 	case "$out":
 		return compileOut(arg)
 	case "$merge":

@@ -1,0 +1,744 @@
+package materialize
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsontype"
+)
+
+// This file holds more expression operators: $rand, arithmetic ($ceil,
+// $floor, $sqrt, $exp, $ln, $log, $log10, $pow, $round, $trunc), types
+// ($isArray, $isNumber), objects ($mergeObjects, $objectToArray,
+// $arrayToObject), arrays ($indexOfArray), sets ($setUnion,
+// $setIntersection, $setDifference, $setEquals, $setIsSubset,
+// $allElementsTrue, $anyElementTrue) and strings ($strcasecmp,
+// $indexOfBytes, $indexOfCP, $replaceOne, $replaceAll, $regexMatch).
+// Decimal128 arguments of the arithmetic operators here return errors
+// wrapping NotImplemented.
+
+// exprMoreOperatorParser returns the parser of an operator of this file,
+// or nil.
+func exprMoreOperatorParser(name string) exprOperatorFn {
+	switch name {
+	case "$rand":
+		return parseExprRand
+	case "$ceil", "$floor", "$sqrt", "$exp", "$ln", "$log10":
+		return parseExprMath1
+	case "$log", "$pow":
+		return parseExprMath2
+	case "$round", "$trunc":
+		return parseExprRound
+	case "$isArray", "$isNumber":
+		return parseExprIsType
+	case "$mergeObjects":
+		return parseExprMergeObjects
+	case "$objectToArray":
+		return parseExprObjectToArray
+	case "$arrayToObject":
+		return parseExprArrayToObject
+	case "$indexOfArray":
+		return parseExprIndexOfArray
+	case "$setUnion", "$setIntersection", "$setDifference", "$setEquals", "$setIsSubset":
+		return parseExprSet
+	case "$allElementsTrue", "$anyElementTrue":
+		return parseExprAllAny
+	case "$strcasecmp":
+		return parseExprStrcasecmp
+	case "$indexOfBytes", "$indexOfCP":
+		return parseExprIndexOfStr
+	case "$replaceOne", "$replaceAll":
+		return parseExprReplace
+	case "$regexMatch":
+		return parseExprRegexMatch
+	}
+	return nil
+}
+
+func parseExprRand(_ *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	d, ok := arg.DocumentOK()
+	if !ok || arg.Type != bsontype.EmbeddedDocument || len(d) != 5 {
+		return nil, errLocation(3040500, "%s does not currently accept arguments", name)
+	}
+	return funcExpr(func(*exprContext) (bson.RawValue, error) {
+		return valDouble(rand.Float64()), nil
+	}), nil
+}
+
+// mathArg checks a numeric argument: ok false with a null result for
+// null/missing, an error for other types and decimals.
+func mathArg(name string, v bson.RawValue, code int32) (float64, bool, error) {
+	if nullish(v) {
+		return 0, false, nil
+	}
+	if !isNumeric(v.Type) {
+		return 0, false, errLocation(code, "%s only supports numeric types, not %s", name, exprTypeName(v))
+	}
+	if v.Type == bsontype.Decimal128 {
+		return 0, false, errNotSupported(name + " on decimal values")
+	}
+	return numberAsFloat(v), true, nil
+}
+
+func parseExprMath1(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	codes := map[string]int32{"$ceil": 28765, "$floor": 28765, "$sqrt": 28713, "$exp": 28765, "$ln": 28765, "$log10": 28765}
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		f, ok, err := mathArg(name, v, codes[name])
+		if !ok {
+			if err == nil {
+				return valNull(), nil
+			}
+			return bson.RawValue{}, err
+		}
+		switch name {
+		case "$ceil", "$floor":
+			if v.Type != bsontype.Double {
+				return v, nil
+			}
+			if name == "$ceil" {
+				return valDouble(math.Ceil(f)), nil
+			}
+			return valDouble(math.Floor(f)), nil
+		case "$sqrt":
+			if f < 0 {
+				return bson.RawValue{}, errLocation(28714, "$sqrt's argument must be greater than or equal to 0")
+			}
+			return valDouble(math.Sqrt(f)), nil
+		case "$exp":
+			return valDouble(math.Exp(f)), nil
+		case "$ln":
+			if !(f > 0) {
+				return bson.RawValue{}, errLocation(28766, "$ln's argument must be a positive number, but is %s", aggValueString(v))
+			}
+			return valDouble(math.Log(f)), nil
+		default: // $log10
+			if !(f > 0) {
+				return bson.RawValue{}, errLocation(28761, "$log10's argument must be a positive number, but is %s", aggValueString(v))
+			}
+			return valDouble(math.Log10(f)), nil
+		}
+	})
+}
+
+func parseExprMath2(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
+		if nullish(vals[0]) || nullish(vals[1]) {
+			return valNull(), nil
+		}
+		for i, v := range vals {
+			if !isNumeric(v.Type) {
+				if name == "$log" {
+					return bson.RawValue{}, errLocation(28756+int32(i), "$log's %s must be numeric, is %s", []string{"argument", "base"}[i], exprTypeName(v))
+				}
+				return bson.RawValue{}, errLocation(28762+int32(i), "$pow's %s must be numeric, not %s", []string{"base", "exponent"}[i], exprTypeName(v))
+			}
+			if v.Type == bsontype.Decimal128 {
+				return bson.RawValue{}, errNotSupported(name + " on decimal values")
+			}
+		}
+		a, b := numberAsFloat(vals[0]), numberAsFloat(vals[1])
+		if name == "$log" {
+			if !(a > 0) {
+				return bson.RawValue{}, errLocation(28758, "$log's argument must be a positive number, but is %s", aggValueString(vals[0]))
+			}
+			if !(b > 0) || b == 1 {
+				return bson.RawValue{}, errLocation(28759, "$log's base must be a positive number not equal to 1, but is %s", aggValueString(vals[1]))
+			}
+			return valDouble(math.Log(a) / math.Log(b)), nil
+		}
+		if a == 0 && b < 0 {
+			return bson.RawValue{}, errLocation(28764, "$pow cannot take a base of 0 and a negative exponent")
+		}
+		if vals[0].Type == bsontype.Double || vals[1].Type == bsontype.Double {
+			return valDouble(math.Pow(a, b)), nil
+		}
+		// Whole numbers: exact while the result fits, a double beyond.
+		base, exp := integerOf(vals[0]), integerOf(vals[1])
+		wide := vals[0].Type == bsontype.Int64 || vals[1].Type == bsontype.Int64
+		if exp < 0 {
+			switch base {
+			case 1:
+				return narrowInt(1, wide), nil
+			case -1:
+				if exp%2 == 0 {
+					return narrowInt(1, wide), nil
+				}
+				return narrowInt(-1, wide), nil
+			}
+			return valDouble(math.Pow(a, b)), nil
+		}
+		result := int64(1)
+		for i := int64(0); i < exp; i++ {
+			next := result * base
+			if base != 0 && next/base != result {
+				return valDouble(math.Pow(a, b)), nil
+			}
+			result = next
+			if result == 0 || result == 1 && base == 1 {
+				break
+			}
+		}
+		if !wide && (result > math.MaxInt32 || result < math.MinInt32) {
+			return valInt64(result), nil
+		}
+		return narrowInt(result, wide), nil
+	})
+}
+
+// narrowInt is an int when wide is false, a long otherwise.
+func narrowInt(i int64, wide bool) bson.RawValue {
+	if wide {
+		return valInt64(i)
+	}
+	return intOrLong(i)
+}
+
+func parseExprRound(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	args, err := ps.parseArgs(arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) < 1 || len(args) > 2 {
+		return nil, errLocation(28667, "Expression %s takes at least 1 arguments, and at most 2, but %d were passed in.", name, len(args))
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, args)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		place := int64(0)
+		if len(vals) == 2 {
+			if nullish(vals[1]) {
+				return valNull(), nil
+			}
+			r, ok := exactRat(vals[1])
+			if !isNumeric(vals[1].Type) || !ok || !r.IsInt() || !r.Num().IsInt64() {
+				return bson.RawValue{}, errLocation(51081, "precision argument to  %s must be a integral value", name)
+			}
+			place = r.Num().Int64()
+			if place < -20 || place > 100 {
+				return bson.RawValue{}, errLocation(51083, "cannot apply %s with precision value %d value must be in [-20, 100]", name, place)
+			}
+		}
+		v := vals[0]
+		f, ok, err := mathArg(name, v, 51080)
+		if !ok {
+			if err == nil {
+				return valNull(), nil
+			}
+			return bson.RawValue{}, err
+		}
+		op := math.RoundToEven
+		if name == "$trunc" {
+			op = math.Trunc
+		}
+		if v.Type != bsontype.Double {
+			if place >= 0 {
+				return v, nil
+			}
+			scale := math.Pow10(int(-place))
+			r := op(f/scale) * scale
+			if v.Type == bsontype.Int32 && r >= math.MinInt32 && r <= math.MaxInt32 {
+				return valInt32(int32(r)), nil
+			}
+			return valInt64(int64(r)), nil
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return v, nil
+		}
+		scale := math.Pow10(int(place))
+		return valDouble(op(f*scale) / scale), nil
+	}), nil
+}
+
+func parseExprIsType(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		if name == "$isArray" {
+			return valBool(v.Type == bsontype.Array), nil
+		}
+		return valBool(isNumeric(v.Type)), nil
+	})
+}
+
+func parseExprMergeObjects(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	args, err := ps.parseArgs(arg)
+	if err != nil {
+		return nil, err
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, args)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		acc := &accState{op: "$mergeObjects"}
+		for _, v := range vals {
+			if err := acc.add(v); err != nil {
+				return bson.RawValue{}, err
+			}
+		}
+		return acc.result()
+	}), nil
+}
+
+func parseExprObjectToArray(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		if nullish(v) {
+			return valNull(), nil
+		}
+		d, ok := v.DocumentOK()
+		if !ok || v.Type != bsontype.EmbeddedDocument {
+			return bson.RawValue{}, errLocation(40390, "$objectToArray requires a document input, found: %s", exprTypeName(v))
+		}
+		var out []bson.RawValue
+		iterElements(d, func(key string, e bson.RawValue) bool {
+			out = append(out, bson.RawValue{Type: bsontype.EmbeddedDocument, Value: buildDoc([]string{"k", "v"}, []bson.RawValue{valString(key), e})})
+			return true
+		})
+		return makeArray(out), nil
+	})
+}
+
+func parseExprArrayToObject(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		if nullish(v) {
+			return valNull(), nil
+		}
+		if v.Type != bsontype.Array {
+			return bson.RawValue{}, errLocation(40386, "$arrayToObject requires an array input, found: %s", exprTypeName(v))
+		}
+		var keys []string
+		var vals []bson.RawValue
+		index := map[string]int{}
+		for _, e := range arrayValues(v) {
+			var k, val bson.RawValue
+			switch e.Type {
+			case bsontype.Array:
+				pair := arrayValues(e)
+				if len(pair) != 2 {
+					return bson.RawValue{}, errLocation(40397, "$arrayToObject requires an array of size 2 arrays,found array of size: %d", len(pair))
+				}
+				k, val = pair[0], pair[1]
+			case bsontype.EmbeddedDocument:
+				d := bson.Raw(e.Value)
+				elems, _ := docElements(d)
+				if len(elems) != 2 {
+					return bson.RawValue{}, errLocation(40392, "$arrayToObject requires an object keys of 'k' and 'v'. Found incorrect number of keys:%d", len(elems))
+				}
+				kv, kok := lookupField(d, "k")
+				vv, vok := lookupField(d, "v")
+				if !kok || !vok {
+					return bson.RawValue{}, errLocation(40393, "$arrayToObject requires an object with keys 'k' and 'v'. Missing either or both keys from: %s", aggValueString(e))
+				}
+				k, val = kv, vv
+			default:
+				return bson.RawValue{}, errLocation(40398, "Unrecognised input type format for $arrayToObject: %s", exprTypeName(e))
+			}
+			ks, ok := k.StringValueOK()
+			if !ok {
+				return bson.RawValue{}, errLocation(40395, "$arrayToObject requires a string key, found: %s", exprTypeName(k))
+			}
+			if strings.IndexByte(ks, 0) >= 0 {
+				return bson.RawValue{}, errLocation(4940401, "Key field cannot contain an embedded null byte")
+			}
+			if i, dup := index[ks]; dup {
+				vals[i] = val // the last value of a repeated key wins, in the first one's place
+				continue
+			}
+			index[ks] = len(keys)
+			keys = append(keys, ks)
+			vals = append(vals, val)
+		}
+		return bson.RawValue{Type: bsontype.EmbeddedDocument, Value: buildDoc(keys, vals)}, nil
+	})
+}
+
+// indexBounds reads the optional start and end arguments of the $indexOf*
+// operators.
+func indexBounds(name string, vals []bson.RawValue, n int) (int, int, error) {
+	start, end := 0, n
+	for i, v := range vals {
+		r, ok := exactRat(v)
+		if !isNumeric(v.Type) || !ok || !r.IsInt() || !r.Num().IsInt64() {
+			return 0, 0, errLocation(40096, "%s requires an integral %s, found a value of type: %s", name, []string{"starting index", "ending index"}[i], exprTypeName(v))
+		}
+		x := r.Num().Int64()
+		if x < 0 {
+			return 0, 0, errLocation(40097, "%s requires a nonnegative %s, found: %s", name, []string{"start index", "ending index"}[i], aggValueString(v))
+		}
+		if i == 0 {
+			start = int(min(x, int64(n)+1))
+		} else {
+			end = int(min(x, int64(n)))
+		}
+	}
+	return start, end, nil
+}
+
+func parseExprIndexOfArray(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	args, err := ps.parseArgs(arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) < 2 || len(args) > 4 {
+		return nil, errLocation(28667, "Expression $indexOfArray takes at least 2 arguments, and at most 4, but %d were passed in.", len(args))
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, args)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		if nullish(vals[0]) {
+			return valNull(), nil
+		}
+		if vals[0].Type != bsontype.Array {
+			return bson.RawValue{}, errLocation(40090, "$indexOfArray requires an array as a first argument, found: %s", exprTypeName(vals[0]))
+		}
+		elems := arrayValues(vals[0])
+		start, end, err := indexBounds(name, vals[2:], len(elems))
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		for i := start; i < end; i++ {
+			if CompareValues(elems[i], vals[1]) == 0 {
+				return valInt32(int32(i)), nil
+			}
+		}
+		return valInt32(-1), nil
+	}), nil
+}
+
+// setOf returns an array's distinct values (by BSON equality), in order.
+func setOf(v bson.RawValue) ([]bson.RawValue, map[string]bool) {
+	seen := map[string]bool{}
+	var out []bson.RawValue
+	for _, e := range arrayValues(v) {
+		k := valueKey(e)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out, seen
+}
+
+func parseExprSet(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	args, err := ps.parseArgs(arg)
+	if err != nil {
+		return nil, err
+	}
+	switch name {
+	case "$setDifference", "$setIsSubset":
+		if len(args) != 2 {
+			return nil, errLocation(16020, "Expression %s takes exactly 2 arguments. %d were passed in.", name, len(args))
+		}
+	case "$setEquals":
+		if len(args) < 2 {
+			return nil, errLocation(17045, "$setEquals needs at least two arguments had: %d", len(args))
+		}
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, args)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		for i, v := range vals {
+			if nullish(v) && name != "$setEquals" && !(name == "$setIsSubset") {
+				return valNull(), nil
+			}
+			if v.Type != bsontype.Array {
+				switch name {
+				case "$setUnion":
+					return bson.RawValue{}, errLocation(17043, "All operands of $setUnion must be arrays. One argument is of type: %s", exprTypeName(v))
+				case "$setIntersection":
+					return bson.RawValue{}, errLocation(17047, "All operands of $setIntersection must be arrays. One argument is of type: %s", exprTypeName(v))
+				case "$setDifference":
+					return bson.RawValue{}, errLocation(17048+int32(i), "both operands of $setDifference must be arrays. %s argument is of type: %s", []string{"First", "Second"}[i], exprTypeName(v))
+				case "$setEquals":
+					return bson.RawValue{}, errLocation(17044, "All operands of $setEquals must be arrays. One argument is of type: %s", exprTypeName(v))
+				default:
+					return bson.RawValue{}, errLocation(17046-4*int32(i), "both operands of $setIsSubset must be arrays. %s argument is of type: %s", []string{"First", "Second"}[i], exprTypeName(v))
+				}
+			}
+		}
+		switch name {
+		case "$setUnion":
+			var all []bson.RawValue
+			for _, v := range vals {
+				all = append(all, arrayValues(v)...)
+			}
+			out, _ := setOf(makeArray(all))
+			return makeArray(out), nil
+		case "$setIntersection":
+			if len(vals) == 0 {
+				return makeArray(nil), nil
+			}
+			out, _ := setOf(vals[0])
+			for _, v := range vals[1:] {
+				_, keys := setOf(v)
+				kept := out[:0:0]
+				for _, e := range out {
+					if keys[valueKey(e)] {
+						kept = append(kept, e)
+					}
+				}
+				out = kept
+			}
+			return makeArray(out), nil
+		case "$setDifference":
+			first, _ := setOf(vals[0])
+			_, second := setOf(vals[1])
+			var out []bson.RawValue
+			for _, e := range first {
+				if !second[valueKey(e)] {
+					out = append(out, e)
+				}
+			}
+			return makeArray(out), nil
+		case "$setEquals":
+			_, want := setOf(vals[0])
+			for _, v := range vals[1:] {
+				_, got := setOf(v)
+				if len(got) != len(want) {
+					return valBool(false), nil
+				}
+				for k := range got {
+					if !want[k] {
+						return valBool(false), nil
+					}
+				}
+			}
+			return valBool(true), nil
+		default: // $setIsSubset
+			sub, _ := setOf(vals[0])
+			_, super := setOf(vals[1])
+			for _, e := range sub {
+				if !super[valueKey(e)] {
+					return valBool(false), nil
+				}
+			}
+			return valBool(true), nil
+		}
+	}), nil
+}
+
+func parseExprAllAny(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		if v.Type != bsontype.Array {
+			code := int32(17040)
+			if name == "$anyElementTrue" {
+				code = 17041
+			}
+			return bson.RawValue{}, errLocation(code, "%s's argument must be an array, but is %s", name, exprTypeName(v))
+		}
+		all := name == "$allElementsTrue"
+		for _, e := range arrayValues(v) {
+			if coerceToBool(e) != all {
+				return valBool(!all), nil
+			}
+		}
+		return valBool(all), nil
+	})
+}
+
+// exprString reads a string argument; null and missing are "" as the
+// server's coerceToString does for $strcasecmp.
+func exprString(name string, v bson.RawValue) (string, error) {
+	if nullish(v) {
+		return "", nil
+	}
+	if s, ok := v.StringValueOK(); ok {
+		return s, nil
+	}
+	if v.Type == bsontype.Symbol {
+		s, _ := v.SymbolOK()
+		return s, nil
+	}
+	return "", errLocation(16007, "can't convert from BSON type %s to String", exprTypeName(v))
+}
+
+func parseExprStrcasecmp(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
+		a, err := exprString(name, vals[0])
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		b, err := exprString(name, vals[1])
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		return valInt32(int32(strings.Compare(asciiLower(a), asciiLower(b)))), nil
+	})
+}
+
+// asciiLower lowercases ASCII letters only, as the server's $strcasecmp.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+func parseExprIndexOfStr(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	args, err := ps.parseArgs(arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) < 2 || len(args) > 4 {
+		return nil, errLocation(28667, "Expression %s takes at least 2 arguments, and at most 4, but %d were passed in.", name, len(args))
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, args)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		if nullish(vals[0]) {
+			return valNull(), nil
+		}
+		s, ok := vals[0].StringValueOK()
+		if !ok {
+			return bson.RawValue{}, errLocation(40091, "%s requires a string as the first argument, found: %s", name, exprTypeName(vals[0]))
+		}
+		sub, ok := vals[1].StringValueOK()
+		if !ok {
+			return bson.RawValue{}, errLocation(40092, "%s requires a string as the second argument, found: %s", name, exprTypeName(vals[1]))
+		}
+		if name == "$indexOfBytes" {
+			start, end, err := indexBounds(name, vals[2:], len(s))
+			if err != nil {
+				return bson.RawValue{}, err
+			}
+			if start > end || start > len(s) {
+				return valInt32(-1), nil
+			}
+			if i := strings.Index(s[start:end], sub); i >= 0 {
+				return valInt32(int32(start + i)), nil
+			}
+			return valInt32(-1), nil
+		}
+		runes := []rune(s)
+		if !utf8.ValidString(s) {
+			return bson.RawValue{}, errLocation(40096, "%s requires a valid UTF-8 string", name)
+		}
+		start, end, err := indexBounds(name, vals[2:], len(runes))
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		subRunes := []rune(sub)
+		for i := start; i+len(subRunes) <= end; i++ {
+			if string(runes[i:i+len(subRunes)]) == sub {
+				return valInt32(int32(i)), nil
+			}
+		}
+		return valInt32(-1), nil
+	}), nil
+}
+
+func parseExprReplace(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	named, err := namedArgs(name, arg, []string{"input", "find", "replacement"}, 51750, 51751)
+	if err != nil {
+		return nil, err
+	}
+	var nodes [3]exprNode
+	for i, k := range []string{"input", "find", "replacement"} {
+		v, ok := named[k]
+		if !ok {
+			return nil, errLocation(51749-int32(i), "%s requires '%s' to be specified", name, k)
+		}
+		if nodes[i], err = ps.parseOperand(v); err != nil {
+			return nil, err
+		}
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, nodes[:])
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		var strs [3]string
+		null := false
+		for i, v := range vals {
+			if nullish(v) {
+				null = true
+				continue
+			}
+			s, ok := v.StringValueOK()
+			if !ok {
+				return bson.RawValue{}, errLocation(51746-int32(i), "%s requires that '%s' be a string, found: %s", name, []string{"input", "find", "replacement"}[i], aggValueString(v))
+			}
+			strs[i] = s
+		}
+		if null {
+			return valNull(), nil
+		}
+		if name == "$replaceOne" {
+			return valString(strings.Replace(strs[0], strs[1], strs[2], 1)), nil
+		}
+		return valString(strings.ReplaceAll(strs[0], strs[1], strs[2])), nil
+	}), nil
+}
+
+func parseExprRegexMatch(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	named, err := namedArgs(name, arg, []string{"input", "regex", "options"}, 31024, 51103)
+	if err != nil {
+		return nil, err
+	}
+	keys := []string{"input", "regex", "options"}
+	nodes := make([]exprNode, 3)
+	for i, k := range keys {
+		v, ok := named[k]
+		if !ok {
+			if k == "options" {
+				nodes[i] = &constExpr{}
+				continue
+			}
+			return nil, errLocation(31022+int32(i), "%s requires '%s' parameter", name, k)
+		}
+		if nodes[i], err = ps.parseOperand(v); err != nil {
+			return nil, err
+		}
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, nodes)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		input, rx, opts := vals[0], vals[1], vals[2]
+		if nullish(input) {
+			return valBool(false), nil
+		}
+		s, ok := input.StringValueOK()
+		if !ok {
+			return bson.RawValue{}, errLocation(51104, "%s needs 'input' to be of type string", name)
+		}
+		var pattern, flags string
+		switch rx.Type {
+		case bsontype.String:
+			pattern = rx.StringValue()
+		case bsontype.Regex:
+			pattern, flags = rx.Regex()
+		case 0, bsontype.Null, bsontype.Undefined:
+			return valBool(false), nil
+		default:
+			return bson.RawValue{}, errLocation(51105, "%s needs 'regex' to be of type string or regex", name)
+		}
+		if !nullish(opts) {
+			o, ok := opts.StringValueOK()
+			if !ok {
+				return bson.RawValue{}, errLocation(51106, "%s needs 'options' to be of type string", name)
+			}
+			if flags != "" && o != "" {
+				return bson.RawValue{}, errLocation(51107, "%s found regex option(s) specified in both 'regex' and 'option' fields", name)
+			}
+			flags += o
+		}
+		re, err := compileRegex(pattern, flags)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		return valBool(re.matchString(s)), nil
+	}), nil
+}

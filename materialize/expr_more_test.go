@@ -1,0 +1,141 @@
+package materialize
+
+import (
+	"testing"
+
+	"go.mongodb.org/mongo-driver/bson/bsontype"
+)
+
+func TestExprMore_Rand(t *testing.T) {
+	seen := map[float64]bool{}
+	for i := 0; i < 100; i++ {
+		v, err := evalAggOp(t, `{"$rand": {}}`, `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Type != bsontype.Double || v.Double() < 0 || v.Double() >= 1 {
+			t.Fatalf("$rand gave %s", v)
+		}
+		seen[v.Double()] = true
+	}
+	if len(seen) < 90 {
+		t.Errorf("$rand gave only %d distinct values in 100 draws", len(seen))
+	}
+	runExprAggCases(t, []exprAggCase{
+		{name: "arguments", expr: `{"$rand": {"x": 1}}`, code: 3040500},
+		{name: "not an object", expr: `{"$rand": 1}`, code: 3040500},
+	})
+}
+
+func TestExprMore_Arithmetic(t *testing.T) {
+	runExprAggCases(t, []exprAggCase{
+		{name: "ceil", expr: `{"$ceil": 1.2}`, want: `{"v": 2.0}`},
+		{name: "ceil int", expr: `{"$ceil": "$n"}`, want: `{"v": 5}`},
+		{name: "floor", expr: `{"$floor": -1.2}`, want: `{"v": -2.0}`},
+		{name: "floor null", expr: `{"$floor": null}`, want: `{"v": null}`},
+		{name: "floor string", expr: `{"$floor": "x"}`, code: 28765},
+		{name: "sqrt", expr: `{"$sqrt": 16}`, want: `{"v": 4.0}`},
+		{name: "sqrt negative", expr: `{"$sqrt": -1}`, code: 28714},
+		{name: "exp", expr: `{"$exp": 0}`, want: `{"v": 1.0}`},
+		{name: "ln", expr: `{"$ln": 1}`, want: `{"v": 0.0}`},
+		{name: "ln zero", expr: `{"$ln": 0}`, code: 28766},
+		{name: "log10", expr: `{"$log10": 1000}`, want: `{"v": 3.0}`},
+		{name: "log10 negative", expr: `{"$log10": -1}`, code: 28761},
+		{name: "log", expr: `{"$log": [8, 2]}`, want: `{"v": 3.0}`},
+		{name: "log base 1", expr: `{"$log": [8, 1]}`, code: 28759},
+		{name: "pow ints", expr: `{"$pow": [2, 10]}`, want: `{"v": 1024}`},
+		{name: "pow to long", expr: `{"$pow": [2, 40]}`, want: `{"v": {"$numberLong": "1099511627776"}}`},
+		{name: "pow overflow", expr: `{"$pow": [10, 30]}`, want: `{"v": 1e30}`},
+		{name: "pow double", expr: `{"$pow": [4, 0.5]}`, want: `{"v": 2.0}`},
+		{name: "pow negative exponent", expr: `{"$pow": [2, -1]}`, want: `{"v": 0.5}`},
+		{name: "pow zero negative", expr: `{"$pow": [0, -1]}`, code: 28764},
+		{name: "pow string", expr: `{"$pow": ["x", 1]}`, code: 28762},
+		{name: "pow arity", expr: `{"$pow": [1]}`, code: 16020},
+		{name: "round half even", expr: `{"$round": [2.5]}`, want: `{"v": 2.0}`},
+		{name: "round places", expr: `{"$round": [1.2345, 2]}`, want: `{"v": 1.23}`},
+		{name: "round int negative place", expr: `{"$round": [1234, -2]}`, want: `{"v": 1200}`},
+		{name: "round null place", expr: `{"$round": [1.5, null]}`, want: `{"v": null}`},
+		{name: "round bad place", expr: `{"$round": [1.5, 1.5]}`, code: 51081},
+		{name: "round place range", expr: `{"$round": [1.5, 101]}`, code: 51083},
+		{name: "round arity", expr: `{"$round": [1, 2, 3]}`, code: 28667},
+		{name: "trunc", expr: `{"$trunc": [-1.79, 1]}`, want: `{"v": -1.7}`},
+		{name: "trunc int", expr: `{"$trunc": [1299, -2]}`, want: `{"v": 1200}`},
+		{name: "ceil decimal", expr: `{"$ceil": {"$numberDecimal": "1.5"}}`, code: 238},
+	})
+}
+
+func TestExprMore_TypesObjectsArrays(t *testing.T) {
+	runExprAggCases(t, []exprAggCase{
+		{name: "isArray", expr: `{"$isArray": ["$a"]}`, want: `{"v": true}`},
+		{name: "isArray scalar", expr: `{"$isArray": "$n"}`, want: `{"v": false}`},
+		{name: "isNumber", expr: `{"$isNumber": "$n"}`, want: `{"v": true}`},
+		{name: "isNumber string", expr: `{"$isNumber": "$s"}`, want: `{"v": false}`},
+		{name: "mergeObjects", expr: `{"$mergeObjects": [{"a": 1, "b": 1}, null, {"b": 2}]}`, want: `{"v": {"a": 1, "b": 2}}`},
+		{name: "mergeObjects bad", expr: `{"$mergeObjects": [{"a": 1}, 5]}`, code: 40400},
+		{name: "objectToArray", expr: `{"$objectToArray": {"a": 1, "b": "x"}}`, want: `{"v": [{"k": "a", "v": 1}, {"k": "b", "v": "x"}]}`},
+		{name: "objectToArray null", expr: `{"$objectToArray": null}`, want: `{"v": null}`},
+		{name: "objectToArray bad", expr: `{"$objectToArray": 1}`, code: 40390},
+		{name: "arrayToObject pairs", expr: `{"$arrayToObject": [[["a", 1], ["b", 2], ["a", 3]]]}`, want: `{"v": {"a": 3, "b": 2}}`},
+		{name: "arrayToObject kv", expr: `{"$arrayToObject": [[{"k": "a", "v": 1}]]}`, want: `{"v": {"a": 1}}`},
+		{name: "arrayToObject bad pair", expr: `{"$arrayToObject": [[["a"]]]}`, code: 40397},
+		{name: "arrayToObject bad key", expr: `{"$arrayToObject": [[[1, 2]]]}`, code: 40395},
+		{name: "arrayToObject not array", expr: `{"$arrayToObject": 1}`, code: 40386},
+		{name: "indexOfArray", expr: `{"$indexOfArray": ["$a", 2]}`, want: `{"v": 1}`},
+		{name: "indexOfArray numeric equality", expr: `{"$indexOfArray": ["$a", 3.0]}`, want: `{"v": 2}`},
+		{name: "indexOfArray range", expr: `{"$indexOfArray": ["$a", 1, 1]}`, want: `{"v": -1}`},
+		{name: "indexOfArray null", expr: `{"$indexOfArray": [null, 1]}`, want: `{"v": null}`},
+		{name: "indexOfArray bad", expr: `{"$indexOfArray": [1, 1]}`, code: 40090},
+		{name: "indexOfArray bad start", expr: `{"$indexOfArray": ["$a", 1, -1]}`, code: 40097},
+	})
+}
+
+func TestExprMore_Sets(t *testing.T) {
+	runExprAggCases(t, []exprAggCase{
+		{name: "union", expr: `{"$setUnion": [[1, 2, 2], [2.0, 3]]}`, want: `{"v": [1, 2, 3]}`},
+		{name: "union null", expr: `{"$setUnion": [[1], null]}`, want: `{"v": null}`},
+		{name: "union bad", expr: `{"$setUnion": [[1], 1]}`, code: 17043},
+		{name: "intersection", expr: `{"$setIntersection": [[1, 2, 3], [3, 2, 5]]}`, want: `{"v": [2, 3]}`},
+		{name: "difference", expr: `{"$setDifference": [[1, 2, 3], [2]]}`, want: `{"v": [1, 3]}`},
+		{name: "difference bad", expr: `{"$setDifference": [[1], "x"]}`, code: 17049},
+		{name: "equals", expr: `{"$setEquals": [[1, 2, 2], [2, 1]]}`, want: `{"v": true}`},
+		{name: "equals not", expr: `{"$setEquals": [[1, 2], [1]]}`, want: `{"v": false}`},
+		{name: "equals null", expr: `{"$setEquals": [[1], null]}`, code: 17044},
+		{name: "equals arity", expr: `{"$setEquals": [[1]]}`, code: 17045},
+		{name: "isSubset", expr: `{"$setIsSubset": [[1], [1, 2]]}`, want: `{"v": true}`},
+		{name: "isSubset not", expr: `{"$setIsSubset": [[3], [1, 2]]}`, want: `{"v": false}`},
+		{name: "isSubset bad", expr: `{"$setIsSubset": [1, [1, 2]]}`, code: 17046},
+		{name: "allElementsTrue", expr: `{"$allElementsTrue": [[1, true, "x"]]}`, want: `{"v": true}`},
+		{name: "allElementsTrue false", expr: `{"$allElementsTrue": [[1, 0]]}`, want: `{"v": false}`},
+		{name: "anyElementTrue", expr: `{"$anyElementTrue": [[0, null, 2]]}`, want: `{"v": true}`},
+		{name: "anyElementTrue empty", expr: `{"$anyElementTrue": [[]]}`, want: `{"v": false}`},
+		{name: "anyElementTrue bad", expr: `{"$anyElementTrue": [1]}`, code: 17041},
+	})
+}
+
+func TestExprMore_Strings(t *testing.T) {
+	runExprAggCases(t, []exprAggCase{
+		{name: "strcasecmp equal", expr: `{"$strcasecmp": ["ABC", "abc"]}`, want: `{"v": 0}`},
+		{name: "strcasecmp less", expr: `{"$strcasecmp": ["a", "B"]}`, want: `{"v": -1}`},
+		{name: "strcasecmp null", expr: `{"$strcasecmp": [null, ""]}`, want: `{"v": 0}`},
+		{name: "strcasecmp bad", expr: `{"$strcasecmp": [[1], "a"]}`, code: 16007},
+		{name: "indexOfBytes", expr: `{"$indexOfBytes": ["héllo", "l"]}`, want: `{"v": 3}`},
+		{name: "indexOfCP", expr: `{"$indexOfCP": ["héllo", "l"]}`, want: `{"v": 2}`},
+		{name: "indexOfCP start", expr: `{"$indexOfCP": ["héllo", "l", 3]}`, want: `{"v": 3}`},
+		{name: "indexOfCP missing", expr: `{"$indexOfCP": ["abc", "z"]}`, want: `{"v": -1}`},
+		{name: "indexOfCP null", expr: `{"$indexOfCP": [null, "z"]}`, want: `{"v": null}`},
+		{name: "indexOfCP bad", expr: `{"$indexOfCP": [1, "z"]}`, code: 40091},
+		{name: "indexOfBytes bad sub", expr: `{"$indexOfBytes": ["a", 1]}`, code: 40092},
+		{name: "replaceOne", expr: `{"$replaceOne": {"input": "a-b-c", "find": "-", "replacement": "+"}}`, want: `{"v": "a+b-c"}`},
+		{name: "replaceAll", expr: `{"$replaceAll": {"input": "a-b-c", "find": "-", "replacement": "+"}}`, want: `{"v": "a+b+c"}`},
+		{name: "replaceAll null", expr: `{"$replaceAll": {"input": null, "find": "-", "replacement": "+"}}`, want: `{"v": null}`},
+		{name: "replaceAll bad", expr: `{"$replaceAll": {"input": 1, "find": "-", "replacement": "+"}}`, code: 51746},
+		{name: "replaceAll missing", expr: `{"$replaceAll": {"input": "x", "find": "-"}}`, code: 51747},
+		{name: "replaceAll unknown", expr: `{"$replaceAll": {"input": "x", "find": "-", "replacement": "", "z": 1}}`, code: 51750},
+		{name: "regexMatch", expr: `{"$regexMatch": {"input": "Hello", "regex": "^h", "options": "i"}}`, want: `{"v": true}`},
+		{name: "regexMatch regex value", expr: `{"$regexMatch": {"input": "Hello", "regex": {"$regularExpression": {"pattern": "^H", "options": ""}}}}`, want: `{"v": true}`},
+		{name: "regexMatch no", expr: `{"$regexMatch": {"input": "Hello", "regex": "^x"}}`, want: `{"v": false}`},
+		{name: "regexMatch null input", expr: `{"$regexMatch": {"input": null, "regex": "x"}}`, want: `{"v": false}`},
+		{name: "regexMatch bad input", expr: `{"$regexMatch": {"input": 1, "regex": "x"}}`, code: 51104},
+		{name: "regexMatch bad flag", expr: `{"$regexMatch": {"input": "x", "regex": "x", "options": "q"}}`, code: 51108},
+	})
+}
