@@ -268,8 +268,6 @@ func compileStage(name string, arg bson.RawValue, vars *Variables, depth int) (a
 		return compileGraphLookup(arg, vars)
 	case "$redact":
 		return compileRedact(arg, vars)
-	case "$sampleRate":
-		return compileSampleRate(arg)
 	case "$setWindowFields":
 		return compileSetWindowFields(arg, vars)
 	case "$out":

@@ -10,38 +10,23 @@ import (
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 )
 
-// This file holds the stages $bucketAuto, $graphLookup, $redact and
-// $sampleRate. ($setWindowFields is in aggregate_window.go.)
+// This file holds the stages $bucketAuto, $graphLookup and $redact, and
+// the $sampleRate query operator. ($setWindowFields is in
+// aggregate_window.go.)
 
-// ---- $sampleRate ---------------------------------------------------------------
+// ---- $sampleRate (a top-level query operator) ---------------------------------
 
-// sampleRateStage keeps each document with probability rate, as the
-// server's {$match: {$expr: {$lt: [{$rand: {}}, rate]}}}.
-type sampleRateStage struct{ rate float64 }
+// sampleRateNode is {$sampleRate: rate}: each document matches with
+// probability rate, as the server's rewrite to {$expr: {$lt: [{$rand: {}},
+// rate]}}. Like $rand it draws anew on every evaluation.
+type sampleRateNode struct{ rate float64 }
 
-func compileSampleRate(arg bson.RawValue) (aggStage, error) {
-	if !isNumeric(arg.Type) {
-		return nil, errLocation(31257, "$sampleRate must be a number between 0 and 1, but found a %s", typeName(arg.Type))
-	}
-	r := numberAsFloat(arg)
-	if !(r >= 0 && r <= 1) {
-		return nil, errLocation(31257, "$sampleRate must be a number between 0 and 1, but found %s", aggValueString(arg))
-	}
-	return &sampleRateStage{rate: r}, nil
+func (n *sampleRateNode) matchDoc([]byte, *matchDetails) (bool, error) {
+	return rand.Float64() < n.rate, nil
 }
 
-func (s *sampleRateStage) run(in DocSeq, _ *aggEnv) DocSeq {
-	return func(yield func(bson.Raw, error) bool) {
-		for d, err := range in {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if rand.Float64() < s.rate && !yield(d, nil) {
-				return
-			}
-		}
-	}
+func (n *sampleRateNode) matchValue(bson.RawValue, *matchDetails) bool {
+	return rand.Float64() < n.rate
 }
 
 // ---- $redact -------------------------------------------------------------------

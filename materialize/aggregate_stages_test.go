@@ -91,7 +91,7 @@ func TestPipeline_Run_SampleRate(t *testing.T) {
 		rate     string
 		min, max int
 	}{{"0", 0, 0}, {"1", 2000, 2000}, {"0.5", 800, 1200}} {
-		p, err := CompileAggregate(aggArray(t, `[{"$sampleRate": `+tc.rate+`}]`), AggregateOptions{})
+		p, err := CompileAggregate(aggArray(t, `[{"$match": {"$sampleRate": `+tc.rate+`}}]`), AggregateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,9 +104,11 @@ func TestPipeline_Run_SampleRate(t *testing.T) {
 		}
 	}
 	runAggCases(t, []aggCase{
-		{name: "too big", pipe: `[{"$sampleRate": 1.5}]`, code: 31257},
-		{name: "negative", pipe: `[{"$sampleRate": -0.1}]`, code: 31257},
-		{name: "not a number", pipe: `[{"$sampleRate": "x"}]`, code: 31257},
+		{name: "too big", pipe: `[{"$match": {"$sampleRate": 1.5}}]`, code: 2},
+		{name: "negative", pipe: `[{"$match": {"$sampleRate": -0.1}}]`, code: 2},
+		{name: "not a number", pipe: `[{"$match": {"$sampleRate": "x"}}]`, code: 2},
+		{name: "inside elemMatch", pipe: `[{"$match": {"a": {"$elemMatch": {"$sampleRate": 0.5}}}}]`, code: 2},
+		{name: "not a stage", pipe: `[{"$sampleRate": 0.5}]`, code: 40324},
 	})
 }
 

@@ -3,6 +3,7 @@ package materialize
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -16,7 +17,10 @@ import (
 // $arrayToObject), arrays ($indexOfArray), sets ($setUnion,
 // $setIntersection, $setDifference, $setEquals, $setIsSubset,
 // $allElementsTrue, $anyElementTrue) and strings ($strcasecmp,
-// $indexOfBytes, $indexOfCP, $replaceOne, $replaceAll, $regexMatch).
+// $indexOfBytes, $indexOfCP, $replaceOne, $replaceAll, $regexMatch), the
+// trigonometric and bitwise operators, $stdDevPop/$stdDevSamp over arrays,
+// week parts ($week, $isoWeek, $isoWeekYear, $isoDayOfWeek) and arrays
+// ($firstN, $lastN, $maxN, $minN, $sortArray, $zip).
 // Decimal128 arguments of the arithmetic operators here return errors
 // wrapping NotImplemented.
 
@@ -54,6 +58,23 @@ func exprMoreOperatorParser(name string) exprOperatorFn {
 		return parseExprReplace
 	case "$regexMatch":
 		return parseExprRegexMatch
+	case "$stdDevPop", "$stdDevSamp":
+		return parseExprArrayAcc
+	case "$sin", "$cos", "$tan", "$asin", "$acos", "$atan", "$sinh", "$cosh", "$tanh",
+		"$asinh", "$acosh", "$atanh", "$degreesToRadians", "$radiansToDegrees":
+		return parseExprTrig
+	case "$atan2":
+		return parseExprAtan2
+	case "$bitAnd", "$bitOr", "$bitXor", "$bitNot":
+		return parseExprBit
+	case "$week", "$isoWeek", "$isoWeekYear", "$isoDayOfWeek":
+		return parseExprWeekPart
+	case "$firstN", "$lastN", "$maxN", "$minN":
+		return parseExprArrayN
+	case "$sortArray":
+		return parseExprSortArray
+	case "$zip":
+		return parseExprZip
 	}
 	return nil
 }
@@ -740,5 +761,370 @@ func parseExprRegexMatch(ps *exprParser, name string, arg bson.RawValue) (exprNo
 			return bson.RawValue{}, err
 		}
 		return valBool(re.matchString(s)), nil
+	}), nil
+}
+
+func parseExprTrig(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		f, ok, err := mathArg(name, v, 28765)
+		if !ok {
+			if err == nil {
+				return valNull(), nil
+			}
+			return bson.RawValue{}, err
+		}
+		domain := func(ok bool, bounds string) error {
+			if ok {
+				return nil
+			}
+			return errLocation(50989, "cannot apply %s to %s, value must be in %s", name, aggValueString(v), bounds)
+		}
+		var r float64
+		switch name {
+		case "$sin", "$cos", "$tan":
+			if err := domain(!math.IsInf(f, 0), "(-inf,inf)"); err != nil {
+				return bson.RawValue{}, err
+			}
+			r = map[string]func(float64) float64{"$sin": math.Sin, "$cos": math.Cos, "$tan": math.Tan}[name](f)
+		case "$asin", "$acos":
+			if err := domain(math.IsNaN(f) || (f >= -1 && f <= 1), "[-1,1]"); err != nil {
+				return bson.RawValue{}, err
+			}
+			r = map[string]func(float64) float64{"$asin": math.Asin, "$acos": math.Acos}[name](f)
+		case "$atanh":
+			if err := domain(math.IsNaN(f) || (f >= -1 && f <= 1), "[-1,1]"); err != nil {
+				return bson.RawValue{}, err
+			}
+			r = math.Atanh(f)
+		case "$acosh":
+			if err := domain(math.IsNaN(f) || f >= 1, "[1,inf]"); err != nil {
+				return bson.RawValue{}, err
+			}
+			r = math.Acosh(f)
+		case "$atan":
+			r = math.Atan(f)
+		case "$sinh":
+			r = math.Sinh(f)
+		case "$cosh":
+			r = math.Cosh(f)
+		case "$tanh":
+			r = math.Tanh(f)
+		case "$asinh":
+			r = math.Asinh(f)
+		case "$degreesToRadians":
+			r = f * math.Pi / 180
+		default: // $radiansToDegrees
+			r = f * 180 / math.Pi
+		}
+		return valDouble(r), nil
+	})
+}
+
+func parseExprAtan2(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return fixedExpr(ps, name, arg, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
+		y, ok1, err := mathArg(name, vals[0], 51044)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		x, ok2, err := mathArg(name, vals[1], 51045)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		if !ok1 || !ok2 {
+			return valNull(), nil
+		}
+		return valDouble(math.Atan2(y, x)), nil
+	})
+}
+
+func parseExprBit(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	if name == "$bitNot" {
+		return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+			switch v.Type {
+			case bsontype.Int32:
+				return valInt32(^v.Int32()), nil
+			case bsontype.Int64:
+				return valInt64(^v.Int64()), nil
+			}
+			if nullish(v) {
+				return valNull(), nil
+			}
+			return bson.RawValue{}, errLocation(28765, "%s only supports int and long, not: %s.", name, exprTypeName(v))
+		})
+	}
+	args, err := ps.parseArgs(arg)
+	if err != nil {
+		return nil, err
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, args)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		acc := int64(0)
+		if name == "$bitAnd" {
+			acc = -1
+		}
+		wide := false
+		for _, v := range vals {
+			if nullish(v) {
+				return valNull(), nil
+			}
+			var x int64
+			switch v.Type {
+			case bsontype.Int32:
+				x = int64(v.Int32())
+			case bsontype.Int64:
+				x, wide = v.Int64(), true
+			default:
+				return bson.RawValue{}, errLocation(28765, "%s only supports int and long operands.", name)
+			}
+			switch name {
+			case "$bitAnd":
+				acc &= x
+			case "$bitOr":
+				acc |= x
+			default:
+				acc ^= x
+			}
+		}
+		if wide {
+			return valInt64(acc), nil
+		}
+		return valInt32(int32(acc)), nil
+	}), nil
+}
+
+func parseExprWeekPart(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	date, tz, _, err := ps.parseDateArg(name, arg)
+	if err != nil {
+		return nil, err
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		t, ok, err := evalDate(c, name, date, tz)
+		if err != nil || !ok {
+			return valNull(), err
+		}
+		year, week := t.ISOWeek()
+		switch name {
+		case "$week": // weeks start on Sunday; days before the first Sunday are week 0
+			return valInt32(int32((t.YearDay() - 1 + 7 - int(t.Weekday())) / 7)), nil
+		case "$isoWeek":
+			return valInt32(int32(week)), nil
+		case "$isoWeekYear":
+			return intOrLong(int64(year)), nil
+		default: // $isoDayOfWeek: Monday 1 ... Sunday 7
+			return valInt32(int32((int(t.Weekday())+6)%7 + 1)), nil
+		}
+	}), nil
+}
+
+func parseExprArrayN(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	named, err := namedArgs(name, arg, []string{"input", "n"}, 5787901, 5787900)
+	if err != nil {
+		return nil, err
+	}
+	var input, n exprNode
+	for _, k := range []string{"input", "n"} {
+		v, ok := named[k]
+		if !ok {
+			return nil, errLocation(5787907, "Missing value for '%s'", k)
+		}
+		node, err := ps.parseOperand(v)
+		if err != nil {
+			return nil, err
+		}
+		if k == "input" {
+			input = node
+		} else {
+			n = node
+		}
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		nv, err := n.eval(c)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		r, ok := exactRat(nv)
+		if !isNumeric(nv.Type) || !ok || !r.IsInt() || !r.Num().IsInt64() || r.Sign() <= 0 {
+			return bson.RawValue{}, errLocation(5787908, "'n' must be a positive integer, found: %s", aggValueString(nv))
+		}
+		count := r.Num().Int64()
+		in, err := input.eval(c)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		if in.Type != bsontype.Array {
+			return bson.RawValue{}, errLocation(5788200, "Input must be an array, found: %s", aggValueString(in))
+		}
+		vals := arrayValues(in)
+		switch name {
+		case "$maxN", "$minN":
+			kept := vals[:0:0]
+			for _, v := range vals {
+				if !nullish(v) {
+					kept = append(kept, v)
+				}
+			}
+			vals = kept
+			slices.SortStableFunc(vals, func(a, b bson.RawValue) int {
+				if name == "$maxN" {
+					return CompareValues(b, a)
+				}
+				return CompareValues(a, b)
+			})
+		case "$lastN":
+			vals = vals[max(0, int64(len(vals))-count):]
+		}
+		if int64(len(vals)) > count {
+			vals = vals[:count]
+		}
+		return makeArray(vals), nil
+	}), nil
+}
+
+func parseExprSortArray(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	named, err := namedArgs(name, arg, []string{"input", "sortBy"}, 2942500, 2942501)
+	if err != nil {
+		return nil, err
+	}
+	inV, ok := named["input"]
+	if !ok {
+		return nil, errLocation(2942502, "$sortArray requires 'input' to be specified")
+	}
+	input, err := ps.parseOperand(inV)
+	if err != nil {
+		return nil, err
+	}
+	sb, ok := named["sortBy"]
+	if !ok {
+		return nil, errLocation(2942503, "$sortArray requires 'sortBy' to be specified")
+	}
+	dir := 0 // a whole-value sort: 1 or -1
+	var sortSpec *Sort
+	switch {
+	case isNumeric(sb.Type) && (numberAsFloat(sb) == 1 || numberAsFloat(sb) == -1):
+		dir = int(numberAsFloat(sb))
+	case sb.Type == bsontype.EmbeddedDocument:
+		if sortSpec, err = CompileSort(bson.Raw(sb.Value)); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errLocation(2942504, "$sortArray requires sortBy to be either 1, -1, or a document of field paths")
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		v, err := input.eval(c)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		if nullish(v) {
+			return valNull(), nil
+		}
+		if v.Type != bsontype.Array {
+			return bson.RawValue{}, errLocation(2942504, "The input argument to $sortArray must be an array, but was of type: %s", exprTypeName(v))
+		}
+		vals := arrayValues(v)
+		slices.SortStableFunc(vals, func(a, b bson.RawValue) int {
+			if dir != 0 {
+				return dir * CompareValues(a, b)
+			}
+			ad, aok := a.DocumentOK()
+			bd, bok := b.DocumentOK()
+			switch {
+			case aok && bok:
+				return sortSpec.Compare(bson.Raw(ad), bson.Raw(bd))
+			case aok:
+				return 1 // documents sort after other values
+			case bok:
+				return -1
+			}
+			return 0
+		})
+		return makeArray(vals), nil
+	}), nil
+}
+
+func parseExprZip(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	named, err := namedArgs(name, arg, []string{"inputs", "useLongestLength", "defaults"}, 34464, 34460)
+	if err != nil {
+		return nil, err
+	}
+	inV, ok := named["inputs"]
+	if !ok {
+		return nil, errLocation(34465, "$zip requires at least one input array")
+	}
+	if inV.Type != bsontype.Array {
+		return nil, errLocation(34461, "inputs must be an array of expressions, found %s", typeName(inV.Type))
+	}
+	inputs, err := ps.parseArgs(inV)
+	if err != nil {
+		return nil, err
+	}
+	longest := false
+	if v, ok := named["useLongestLength"]; ok {
+		if v.Type != bsontype.Boolean {
+			return nil, errLocation(34463, "useLongestLength must be a bool, found %s", typeName(v.Type))
+		}
+		longest = v.Boolean()
+	}
+	var defaults []exprNode
+	if v, ok := named["defaults"]; ok {
+		if v.Type != bsontype.Array {
+			return nil, errLocation(34462, "defaults must be an array of expressions, found %s", typeName(v.Type))
+		}
+		if defaults, err = ps.parseArgs(v); err != nil {
+			return nil, err
+		}
+		if !longest {
+			return nil, errLocation(34466, "cannot specify defaults unless useLongestLength is true")
+		}
+		if len(defaults) != len(inputs) {
+			return nil, errLocation(34467, "defaults and inputs must have the same length")
+		}
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		arrays := make([][]bson.RawValue, len(inputs))
+		size := -1
+		for i, in := range inputs {
+			v, err := in.eval(c)
+			if err != nil {
+				return bson.RawValue{}, err
+			}
+			if nullish(v) {
+				return valNull(), nil
+			}
+			if v.Type != bsontype.Array {
+				return bson.RawValue{}, errLocation(34468, "$zip found a non-array expression in input: %s", aggValueString(v))
+			}
+			arrays[i] = arrayValues(v)
+			switch {
+			case size < 0, longest && len(arrays[i]) > size, !longest && len(arrays[i]) < size:
+				size = len(arrays[i])
+			}
+		}
+		defs := make([]bson.RawValue, len(inputs))
+		for i := range defs {
+			defs[i] = valNull()
+			if defaults != nil {
+				d, err := defaults[i].eval(c)
+				if err != nil {
+					return bson.RawValue{}, err
+				}
+				defs[i] = d
+			}
+		}
+		out := make([]bson.RawValue, 0, max(size, 0))
+		for j := 0; j < size; j++ {
+			row := make([]bson.RawValue, len(arrays))
+			for i, a := range arrays {
+				if j < len(a) {
+					row[i] = a[j]
+				} else {
+					row[i] = defs[i]
+				}
+			}
+			out = append(out, makeArray(row))
+		}
+		return makeArray(out), nil
 	}), nil
 }

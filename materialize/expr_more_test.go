@@ -139,3 +139,47 @@ func TestExprMore_Strings(t *testing.T) {
 		{name: "regexMatch bad flag", expr: `{"$regexMatch": {"input": "x", "regex": "x", "options": "q"}}`, code: 51108},
 	})
 }
+
+func TestExprMore_TrigBitsWeeksArrays(t *testing.T) {
+	day := `{"d": {"$date": "2024-01-07T10:00:00Z"}}` // a Sunday, in ISO week 1 of 2024
+	runExprAggCases(t, []exprAggCase{
+		{name: "sin", expr: `{"$sin": 0}`, want: `{"v": 0.0}`},
+		{name: "cos", expr: `{"$cos": 0}`, want: `{"v": 1.0}`},
+		{name: "acos domain", expr: `{"$acos": 2}`, code: 50989},
+		{name: "acosh domain", expr: `{"$acosh": 0}`, code: 50989},
+		{name: "sin infinity", expr: `{"$sin": {"$numberDouble": "Infinity"}}`, code: 50989},
+		{name: "sin null", expr: `{"$sin": null}`, want: `{"v": null}`},
+		{name: "sin string", expr: `{"$sin": "x"}`, code: 28765},
+		{name: "atan2", expr: `{"$atan2": [0, 1]}`, want: `{"v": 0.0}`},
+		{name: "radiansToDegrees", expr: `{"$radiansToDegrees": 0}`, want: `{"v": 0.0}`},
+		{name: "degreesToRadians", expr: `{"$degreesToRadians": 180}`, want: `{"v": 3.141592653589793}`},
+		{name: "bitAnd", expr: `{"$bitAnd": [12, 10]}`, want: `{"v": 8}`},
+		{name: "bitOr long", expr: `{"$bitOr": [12, {"$numberLong": "1"}]}`, want: `{"v": {"$numberLong": "13"}}`},
+		{name: "bitXor", expr: `{"$bitXor": [12, 10]}`, want: `{"v": 6}`},
+		{name: "bitNot", expr: `{"$bitNot": 0}`, want: `{"v": -1}`},
+		{name: "bitAnd double", expr: `{"$bitAnd": [1.5, 1]}`, code: 28765},
+		{name: "bitAnd null", expr: `{"$bitAnd": [1, null]}`, want: `{"v": null}`},
+		{name: "stdDevPop", expr: `{"$stdDevPop": [[1, 3]]}`, want: `{"v": 1.0}`},
+		{name: "stdDevSamp one", expr: `{"$stdDevSamp": [[1]]}`, want: `{"v": null}`},
+		{name: "week", expr: `{"$week": "$d"}`, doc: day, want: `{"v": 1}`},
+		{name: "isoWeek", expr: `{"$isoWeek": "$d"}`, doc: day, want: `{"v": 1}`},
+		{name: "isoWeekYear", expr: `{"$isoWeekYear": "$d"}`, doc: day, want: `{"v": 2024}`},
+		{name: "isoDayOfWeek", expr: `{"$isoDayOfWeek": "$d"}`, doc: day, want: `{"v": 7}`},
+		{name: "week of Jan 1 (a Monday)", expr: `{"$week": {"date": "$d", "timezone": "-12:00"}}`, doc: `{"d": {"$date": "2024-01-01T12:00:00Z"}}`, want: `{"v": 0}`},
+		{name: "firstN", expr: `{"$firstN": {"input": "$a", "n": 2}}`, want: `{"v": [1, 2]}`},
+		{name: "lastN", expr: `{"$lastN": {"input": "$a", "n": 5}}`, want: `{"v": [1, 2, 3]}`},
+		{name: "maxN", expr: `{"$maxN": {"input": [3, null, 1, 7], "n": 2}}`, want: `{"v": [7, 3]}`},
+		{name: "minN", expr: `{"$minN": {"input": [3, null, 1, 7], "n": 2}}`, want: `{"v": [1, 3]}`},
+		{name: "firstN bad n", expr: `{"$firstN": {"input": "$a", "n": 0}}`, code: 5787908},
+		{name: "firstN not array", expr: `{"$firstN": {"input": 1, "n": 1}}`, code: 5788200},
+		{name: "firstN missing n", expr: `{"$firstN": {"input": "$a"}}`, code: 5787907},
+		{name: "sortArray", expr: `{"$sortArray": {"input": [3, 1, 2], "sortBy": -1}}`, want: `{"v": [3, 2, 1]}`},
+		{name: "sortArray docs", expr: `{"$sortArray": {"input": [{"a": 2}, {"a": 1}], "sortBy": {"a": 1}}}`, want: `{"v": [{"a": 1}, {"a": 2}]}`},
+		{name: "sortArray bad", expr: `{"$sortArray": {"input": [1], "sortBy": 2}}`, code: 2942504},
+		{name: "zip", expr: `{"$zip": {"inputs": [[1, 2], ["a"]]}}`, want: `{"v": [[1, "a"]]}`},
+		{name: "zip longest", expr: `{"$zip": {"inputs": [[1, 2], ["a"]], "useLongestLength": true, "defaults": [0, "z"]}}`, want: `{"v": [[1, "a"], [2, "z"]]}`},
+		{name: "zip null", expr: `{"$zip": {"inputs": [[1], null]}}`, want: `{"v": null}`},
+		{name: "zip bad", expr: `{"$zip": {"inputs": [[1], 1]}}`, code: 34468},
+		{name: "zip defaults without longest", expr: `{"$zip": {"inputs": [[1]], "defaults": [0]}}`, code: 34466},
+	})
+}
