@@ -270,6 +270,8 @@ func compileStage(name string, arg bson.RawValue, vars *Variables, depth int) (a
 		return compileRedact(arg, vars)
 	case "$setWindowFields":
 		return compileSetWindowFields(arg, vars)
+	case "$fill":
+		return compileFill(arg, vars)
 	case "$out":
 		return compileOut(arg)
 	case "$merge":

@@ -159,3 +159,36 @@ func TestPipeline_Run_SetWindowFields(t *testing.T) {
 		{name: "shift without by", pipe: `[{"$setWindowFields": {"sortBy": {"t": 1}, "output": {"r": {"$shift": {"output": "$v"}}}}}]`, code: 9},
 	})
 }
+
+func TestPipeline_Run_Fill(t *testing.T) {
+	docs := []string{
+		`{"_id": 1, "g": "a", "t": 1, "v": 10}`,
+		`{"_id": 2, "g": "a", "t": 2, "v": null}`,
+		`{"_id": 3, "g": "a", "t": 4}`,
+		`{"_id": 4, "g": "a", "t": 5, "v": 40}`,
+		`{"_id": 5, "g": "b", "t": 1}`,
+		`{"_id": 6, "g": "b", "t": 2, "v": 7}`,
+	}
+	runAggCases(t, []aggCase{
+		{name: "value", docs: docs[:3], pipe: `[{"$fill": {"output": {"v": {"value": 0}, "w": {"value": "$t"}}}}]`, want: []string{
+			`{"_id": 1, "g": "a", "t": 1, "v": 10, "w": 1}`,
+			`{"_id": 2, "g": "a", "t": 2, "v": 0, "w": 2}`,
+			`{"_id": 3, "g": "a", "t": 4, "v": 0, "w": 4}`,
+		}},
+		{name: "locf by partition", docs: docs, pipe: `[{"$fill": {"partitionBy": "$g", "sortBy": {"t": 1}, "output": {"v": {"method": "locf"}}}}, {"$project": {"v": 1}}]`, want: []string{
+			`{"_id": 1, "v": 10}`, `{"_id": 2, "v": 10}`, `{"_id": 3, "v": 10}`, `{"_id": 4, "v": 40}`,
+			`{"_id": 5}`, `{"_id": 6, "v": 7}`,
+		}},
+		{name: "linear", docs: docs, pipe: `[{"$fill": {"partitionByFields": ["g"], "sortBy": {"t": 1}, "output": {"v": {"method": "linear"}}}}, {"$project": {"v": 1}}]`, want: []string{
+			`{"_id": 1, "v": 10}`, `{"_id": 2, "v": 17.5}`, `{"_id": 3, "v": 32.5}`, `{"_id": 4, "v": 40}`,
+			`{"_id": 5}`, `{"_id": 6, "v": 7}`,
+		}},
+		{name: "linear non-numeric", docs: []string{`{"_id": 1, "t": 1, "v": "x"}`}, pipe: `[{"$fill": {"sortBy": {"t": 1}, "output": {"v": {"method": "linear"}}}}]`, code: 6050106},
+		{name: "method without sortBy", pipe: `[{"$fill": {"output": {"v": {"method": "locf"}}}}]`, code: 6050204},
+		{name: "bad method", pipe: `[{"$fill": {"sortBy": {"t": 1}, "output": {"v": {"method": "x"}}}}]`, code: 6050203},
+		{name: "value and method", pipe: `[{"$fill": {"output": {"v": {"value": 1, "method": "locf"}}}}]`, code: 6050202},
+		{name: "missing output", pipe: `[{"$fill": {}}]`, code: 40414},
+		{name: "unknown field", pipe: `[{"$fill": {"output": {}, "x": 1}}]`, code: 40415},
+		{name: "not an object", pipe: `[{"$fill": 1}]`, code: 14},
+	})
+}
