@@ -272,6 +272,8 @@ func compileStage(name string, arg bson.RawValue, vars *Variables, depth int) (a
 		return compileSetWindowFields(arg, vars)
 	case "$fill":
 		return compileFill(arg, vars)
+	case "$densify":
+		return compileDensify(arg)
 	case "$out":
 		return compileOut(arg)
 	case "$merge":

@@ -23,6 +23,7 @@ func FuzzCompilePipeline(f *testing.F) {
 		{`{"p":[{"$bucketAuto":{"groupBy":"$a","buckets":2,"output":{"n":{"$count":{}}}}},{"$match":{"$sampleRate":0.5}}]}`, `{}`},
 		{`{"p":[{"$graphLookup":{"from":"c","startWith":"$a","connectFromField":"b.c","connectToField":"a","as":"g","maxDepth":2,"depthField":"d"}}]}`, `{}`},
 		{`{"p":[{"$fill":{"partitionBy":"$s","sortBy":{"x":1},"output":{"a":{"method":"linear"},"n":{"method":"locf"},"q":{"value":1}}}}]}`, `{}`},
+		{`{"p":[{"$densify":{"field":"x","partitionByFields":["s"],"range":{"step":1,"bounds":"partition"}}}]}`, `{}`},
 		{`{"p":[{"$redact":{"$cond":[{"$eq":["$a",1]},"$$PRUNE","$$DESCEND"]}}]}`, `{}`},
 		{`{"p":[{"$setWindowFields":{"partitionBy":"$s","sortBy":{"x":1},"output":{"r":{"$sum":"$a","window":{"documents":[-1,1]}},"k":{"$rank":{}},"h":{"$shift":{"output":"$a","by":1}},"q":{"$push":"$a","window":{"range":[-1,"current"]}}}}}]}`, `{}`},
 		{`{"p":[{"$set":{"r":{"$rand":{}},"m":{"$setUnion":["$e",[1]]},"o":{"$objectToArray":"$b"},"p":{"$pow":["$a",3]},"t":{"$round":["$x",1]},"x":{"$regexMatch":{"input":"$s","regex":"x"}}}}]}`, `{}`},

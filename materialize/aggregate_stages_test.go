@@ -192,3 +192,41 @@ func TestPipeline_Run_Fill(t *testing.T) {
 		{name: "not an object", pipe: `[{"$fill": 1}]`, code: 14},
 	})
 }
+
+func TestPipeline_Run_Densify(t *testing.T) {
+	docs := []string{
+		`{"_id": 1, "g": "a", "x": 1}`,
+		`{"_id": 2, "g": "a", "x": 6}`,
+		`{"_id": 3, "g": "b", "x": 3}`,
+		`{"_id": 4, "g": "b"}`,
+	}
+	runAggCases(t, []aggCase{
+		{name: "full without partitions", docs: docs[:3], pipe: `[{"$densify": {"field": "x", "range": {"step": 2, "bounds": "full"}}}]`, want: []string{
+			`{"_id": 1, "g": "a", "x": 1}`, `{"_id": 3, "g": "b", "x": 3}`, `{"x": 5}`, `{"_id": 2, "g": "a", "x": 6}`,
+		}},
+		{name: "partition bounds", docs: docs, pipe: `[{"$densify": {"field": "x", "partitionByFields": ["g"], "range": {"step": 2, "bounds": "partition"}}}]`, want: []string{
+			`{"_id": 1, "g": "a", "x": 1}`, `{"g": "a", "x": 3}`, `{"g": "a", "x": 5}`, `{"_id": 2, "g": "a", "x": 6}`,
+			`{"_id": 4, "g": "b"}`, `{"_id": 3, "g": "b", "x": 3}`,
+		}},
+		{name: "full with partitions", docs: docs[:3], pipe: `[{"$densify": {"field": "x", "partitionByFields": ["g"], "range": {"step": 3, "bounds": "full"}}}]`, want: []string{
+			`{"_id": 1, "g": "a", "x": 1}`, `{"g": "a", "x": 4}`, `{"_id": 2, "g": "a", "x": 6}`,
+			`{"g": "b", "x": 1}`, `{"_id": 3, "g": "b", "x": 3}`, `{"g": "b", "x": 4}`,
+		}},
+		{name: "explicit bounds", docs: docs[:1], pipe: `[{"$densify": {"field": "x", "range": {"step": 1.5, "bounds": [0, 4]}}}]`, want: []string{
+			`{"x": 0.0}`, `{"_id": 1, "g": "a", "x": 1}`, `{"x": 1.5}`, `{"x": 3.0}`,
+		}},
+		{name: "dates by day", docs: []string{`{"t": {"$date": "2024-01-01T00:00:00Z"}}`, `{"t": {"$date": "2024-01-03T12:00:00Z"}}`},
+			pipe: `[{"$densify": {"field": "t", "range": {"step": 1, "unit": "day", "bounds": "full"}}}]`, want: []string{
+				`{"t": {"$date": "2024-01-01T00:00:00Z"}}`, `{"t": {"$date": "2024-01-02T00:00:00Z"}}`, `{"t": {"$date": "2024-01-03T00:00:00Z"}}`, `{"t": {"$date": "2024-01-03T12:00:00Z"}}`,
+			}},
+		{name: "number with unit", docs: docs[:1], pipe: `[{"$densify": {"field": "x", "range": {"step": 1, "unit": "day", "bounds": "full"}}}]`, code: 5733200},
+		{name: "date without unit", docs: []string{`{"t": {"$date": "2024-01-01T00:00:00Z"}}`}, pipe: `[{"$densify": {"field": "t", "range": {"step": 1, "bounds": "full"}}}]`, code: 5733201},
+		{name: "too many", docs: docs[:2], pipe: `[{"$densify": {"field": "x", "range": {"step": 0.000001, "bounds": "full"}}}]`, code: 5897900},
+		{name: "zero step", pipe: `[{"$densify": {"field": "x", "range": {"step": 0, "bounds": "full"}}}]`, code: 5733401},
+		{name: "partition without fields", pipe: `[{"$densify": {"field": "x", "range": {"step": 1, "bounds": "partition"}}}]`, code: 5733408},
+		{name: "bad bounds", pipe: `[{"$densify": {"field": "x", "range": {"step": 1, "bounds": [1]}}}]`, code: 5946802},
+		{name: "missing range", pipe: `[{"$densify": {"field": "x"}}]`, code: 40414},
+		{name: "unknown field", pipe: `[{"$densify": {"field": "x", "range": {"step": 1, "bounds": "full"}, "y": 1}}]`, code: 40415},
+		{name: "field is a partition", pipe: `[{"$densify": {"field": "x", "partitionByFields": ["x"], "range": {"step": 1, "bounds": "full"}}}]`, code: 8993000},
+	})
+}
