@@ -29,17 +29,17 @@ import (
 
 // Server codes of command parsing (error_codes.yml).
 const (
-	codeTypeMismatch     = 14
-	codeCommandNotFound  = 59
-	codeCursorNotFound   = 43
-	codeUnauthorized     = 13
-	codeIDLUnknownField  = 40415
-	codeIDLMissingField  = 40414
-	maxBSONObjectSize    = 16 * 1024 * 1024
-	maxMessageSizeBytes  = 48000000
-	maxWriteBatchSize    = 100000
-	serverVersionString  = "8.0.0"
-	commandMaxWireVesion = 25 // the newest the driver (v1.17) supports
+	codeTypeMismatch      = 14
+	codeCommandNotFound   = 59
+	codeCursorNotFound    = 43
+	codeUnauthorized      = 13
+	codeIDLUnknownField   = 40415
+	codeIDLMissingField   = 40414
+	maxBSONObjectSize     = 16 * 1024 * 1024
+	maxMessageSizeBytes   = 48000000
+	maxWriteBatchSize     = 100000
+	serverVersionString   = "8.0.0"
+	commandMaxWireVersion = 25 // the newest the driver (v1.17) supports
 )
 
 // cmdError builds a CommandError with an explicit code name.
@@ -73,8 +73,8 @@ type command struct {
 	db     *Database
 }
 
-// parseCommand splits a command document and checks its fields against
-// allowed (generic fields are always allowed).
+// check rejects the fields of the command that are neither in allowed
+// nor generic, with the server's unknown-field error.
 func (c *command) check(allowed ...string) error {
 	for k := range c.fields {
 		if genericCommandFields[k] {
@@ -419,7 +419,7 @@ func cmdHello(_ context.Context, c *command) (bson.D, error) {
 		bson.E{Key: "localTime", Value: primitive.NewDateTimeFromTime(time.Now())},
 		bson.E{Key: "logicalSessionTimeoutMinutes", Value: int32(30)},
 		bson.E{Key: "minWireVersion", Value: int32(0)},
-		bson.E{Key: "maxWireVersion", Value: int32(commandMaxWireVesion)},
+		bson.E{Key: "maxWireVersion", Value: int32(commandMaxWireVersion)},
 		bson.E{Key: "readOnly", Value: c.db.client.branch.readOnly()},
 		bson.E{Key: "ok", Value: 1.0},
 	), nil
