@@ -105,9 +105,8 @@ func mathArg(name string, v bson.RawValue, code int32) (float64, bool, error) {
 }
 
 func parseExprMath1(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	codes := map[string]int32{"$ceil": 28765, "$floor": 28765, "$sqrt": 28713, "$exp": 28765, "$ln": 28765, "$log10": 28765}
 	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
-		f, ok, err := mathArg(name, v, codes[name])
+		f, ok, err := mathArg(name, v, 28765)
 		if !ok {
 			if err == nil {
 				return valNull(), nil
@@ -849,7 +848,7 @@ func parseExprBit(ps *exprParser, name string, arg bson.RawValue) (exprNode, err
 			if nullish(v) {
 				return valNull(), nil
 			}
-			return bson.RawValue{}, errLocation(28765, "%s only supports int and long, not: %s.", name, exprTypeName(v))
+			return bson.RawValue{}, errTypeMismatch("%s only supports int and long, not: %s.", name, exprTypeName(v))
 		})
 	}
 	args, err := ps.parseArgs(arg)
@@ -877,7 +876,7 @@ func parseExprBit(ps *exprParser, name string, arg bson.RawValue) (exprNode, err
 			case bsontype.Int64:
 				x, wide = v.Int64(), true
 			default:
-				return bson.RawValue{}, errLocation(28765, "%s only supports int and long operands.", name)
+				return bson.RawValue{}, errTypeMismatch("%s only supports int and long operands.", name)
 			}
 			switch name {
 			case "$bitAnd":
