@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -20,7 +21,8 @@ import (
 // $indexOfBytes, $indexOfCP, $replaceOne, $replaceAll, $regexMatch), the
 // trigonometric and bitwise operators, $stdDevPop/$stdDevSamp over arrays,
 // week parts ($week, $isoWeek, $isoWeekYear, $isoDayOfWeek) and arrays
-// ($firstN, $lastN, $maxN, $minN, $sortArray, $zip).
+// ($firstN, $lastN, $maxN, $minN, $sortArray, $zip), and $dateAdd and
+// $dateSubtract.
 // Decimal128 arguments of the arithmetic operators here return errors
 // wrapping NotImplemented.
 
@@ -75,6 +77,8 @@ func exprMoreOperatorParser(name string) exprOperatorFn {
 		return parseExprSortArray
 	case "$zip":
 		return parseExprZip
+	case "$dateAdd", "$dateSubtract":
+		return parseExprDateAdd
 	}
 	return nil
 }
@@ -1126,4 +1130,123 @@ func parseExprZip(ps *exprParser, name string, arg bson.RawValue) (exprNode, err
 		}
 		return makeArray(out), nil
 	}), nil
+}
+
+func parseExprDateAdd(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	if arg.Type != bsontype.EmbeddedDocument {
+		return nil, errLocation(5166400, "%s expects an object as its argument", name)
+	}
+	keys := []string{"startDate", "unit", "amount", "timezone"}
+	nodes := make([]exprNode, 4)
+	var perr error
+	iterElements(arg.Value, func(key string, v bson.RawValue) bool {
+		i := slices.Index(keys, key)
+		if i < 0 {
+			perr = errLocation(5166401, "Unrecognized argument to %s: %s. Expected arguments are startDate, unit, amount, and optionally timezone.", name, key)
+			return false
+		}
+		nodes[i], perr = ps.parseOperand(v)
+		return perr == nil
+	})
+	if perr != nil {
+		return nil, perr
+	}
+	for i := 0; i < 3; i++ {
+		if nodes[i] == nil {
+			return nil, errLocation(5166402, "%s requires startDate, unit, and amount to be present", name)
+		}
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals := make([]bson.RawValue, 4)
+		for i, n := range nodes {
+			if n == nil {
+				continue
+			}
+			v, err := n.eval(c)
+			if err != nil {
+				return bson.RawValue{}, err
+			}
+			if nullish(v) {
+				return valNull(), nil
+			}
+			vals[i] = v
+		}
+		var start time.Time
+		switch v := vals[0]; v.Type {
+		case bsontype.DateTime:
+			start = time.UnixMilli(v.DateTime()).UTC()
+		case bsontype.Timestamp:
+			sec, _ := v.Timestamp()
+			start = time.Unix(int64(sec), 0).UTC()
+		case bsontype.ObjectID:
+			start = v.ObjectID().Timestamp().UTC()
+		default:
+			return bson.RawValue{}, errLocation(5166403, "%s requires startDate to be convertible to a date", name)
+		}
+		unit, ok := vals[1].StringValueOK()
+		if !ok {
+			return bson.RawValue{}, errLocation(5166404, "%s expects string defining the time unit", name)
+		}
+		r, ok := exactRat(vals[2])
+		if !isNumeric(vals[2].Type) || !ok || !r.IsInt() || !r.Num().IsInt64() {
+			return bson.RawValue{}, errLocation(5166405, "invalid %s 'amount' parameter value: %s", name, aggValueString(vals[2]))
+		}
+		amount := r.Num().Int64()
+		if name == "$dateSubtract" {
+			amount = -amount
+		}
+		loc := time.UTC
+		if vals[3].Type != 0 {
+			tz, ok := vals[3].StringValueOK()
+			if !ok {
+				return bson.RawValue{}, errLocation(40517, "timezone must evaluate to a string, found %s", exprTypeName(vals[3]))
+			}
+			var err error
+			if loc, err = parseTimezone(tz); err != nil {
+				return bson.RawValue{}, err
+			}
+		}
+		t, err := dateAddUnits(start.In(loc), unit, amount)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		return bson.RawValue{Type: bsontype.DateTime, Value: appendInt64(nil, t.UnixMilli())}, nil
+	}), nil
+}
+
+// dateAddUnits adds amount units to t: fixed durations up to hours,
+// calendar days and weeks in t's location, and months, quarters and years
+// with the day clamped to the end of the target month (Jan 31 + 1 month is
+// the last day of February).
+func dateAddUnits(t time.Time, unit string, amount int64) (time.Time, error) {
+	const maxAmount = 1 << 40 // far beyond any date, small enough not to overflow
+	if amount > maxAmount || amount < -maxAmount {
+		return time.Time{}, errLocation(5166406, "$dateAdd overflowed")
+	}
+	n := int(amount)
+	switch unit {
+	case "millisecond":
+		return t.Add(time.Duration(amount) * time.Millisecond), nil
+	case "second":
+		return t.Add(time.Duration(amount) * time.Second), nil
+	case "minute":
+		return t.Add(time.Duration(amount) * time.Minute), nil
+	case "hour":
+		return t.Add(time.Duration(amount) * time.Hour), nil
+	case "day":
+		return t.AddDate(0, 0, n), nil
+	case "week":
+		return t.AddDate(0, 0, 7*n), nil
+	case "month", "quarter", "year":
+		months := n * map[string]int{"month": 1, "quarter": 3, "year": 12}[unit]
+		y, m, d := t.Date()
+		total := y*12 + int(m) - 1 + months
+		ny, nm := total/12, time.Month(total%12+1)
+		if total < 0 && total%12 != 0 {
+			ny, nm = total/12-1, time.Month(total%12+13)
+		}
+		last := time.Date(ny, nm+1, 0, 0, 0, 0, 0, t.Location()).Day()
+		return time.Date(ny, nm, min(d, last), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location()), nil
+	}
+	return time.Time{}, errFailedToParse("unknown time unit value: %s", unit)
 }

@@ -191,3 +191,25 @@ func TestExprMore_TrigBitsWeeksArrays(t *testing.T) {
 		{name: "zip defaults without longest", expr: `{"$zip": {"inputs": [[1]], "defaults": [0]}}`, code: 34466},
 	})
 }
+
+func TestExprMore_DateAdd(t *testing.T) {
+	doc := `{"d": {"$date": "2020-12-31T12:10:05Z"}}`
+	runExprAggCases(t, []exprAggCase{
+		{name: "add days", expr: `{"$dateAdd": {"startDate": "$d", "unit": "day", "amount": 1}}`, doc: doc, want: `{"v": {"$date": "2021-01-01T12:10:05Z"}}`},
+		{name: "subtract days", expr: `{"$dateSubtract": {"startDate": "$d", "unit": "day", "amount": 15}}`, doc: doc, want: `{"v": {"$date": "2020-12-16T12:10:05Z"}}`},
+		{name: "subtract hours", expr: `{"$dateSubtract": {"startDate": "$d", "unit": "hour", "amount": 48}}`, doc: doc, want: `{"v": {"$date": "2020-12-29T12:10:05Z"}}`},
+		{name: "subtract seconds", expr: `{"$dateSubtract": {"startDate": "$d", "unit": "second", "amount": 125}}`, doc: doc, want: `{"v": {"$date": "2020-12-31T12:08:00Z"}}`},
+		{name: "month end clamp", expr: `{"$dateSubtract": {"startDate": {"$date": "2021-01-31T03:00:00Z"}, "unit": "month", "amount": 2}}`, want: `{"v": {"$date": "2020-11-30T03:00:00Z"}}`},
+		{name: "month end clamp in New York", expr: `{"$dateSubtract": {"startDate": {"$date": "2021-01-31T03:00:00Z"}, "unit": "month", "amount": 2, "timezone": "America/New_York"}}`, want: `{"v": {"$date": "2020-12-01T03:00:00Z"}}`},
+		{name: "quarter", expr: `{"$dateAdd": {"startDate": "$d", "unit": "quarter", "amount": -5}}`, doc: doc, want: `{"v": {"$date": "2019-09-30T12:10:05Z"}}`},
+		{name: "year from leap day", expr: `{"$dateAdd": {"startDate": {"$date": "2020-02-29T00:00:00Z"}, "unit": "year", "amount": 1}}`, want: `{"v": {"$date": "2021-02-28T00:00:00Z"}}`},
+		{name: "null amount", expr: `{"$dateAdd": {"startDate": "$d", "unit": "day", "amount": null}}`, doc: doc, want: `{"v": null}`},
+		{name: "missing startDate", expr: `{"$dateAdd": {"unit": "second", "amount": 120}}`, code: 5166402},
+		{name: "unknown argument", expr: `{"$dateAdd": {"startDate": "$d", "units": "day", "amount": 1}}`, code: 5166401},
+		{name: "string startDate", expr: `{"$dateSubtract": {"startDate": "myBirthDate", "unit": "year", "amount": 10}}`, code: 5166403},
+		{name: "unit not a string", expr: `{"$dateAdd": {"startDate": "$d", "unit": 1, "amount": 10}}`, doc: doc, code: 5166404},
+		{name: "unknown unit", expr: `{"$dateAdd": {"startDate": "$d", "unit": "epoch", "amount": 10}}`, doc: doc, code: 9},
+		{name: "fractional amount", expr: `{"$dateSubtract": {"startDate": "$d", "unit": "year", "amount": 1.001}}`, doc: doc, code: 5166405},
+		{name: "unknown timezone", expr: `{"$dateSubtract": {"startDate": "$d", "unit": "year", "amount": 1, "timezone": "Unknown"}}`, doc: doc, code: 40485},
+	})
+}
