@@ -21,8 +21,8 @@ import (
 // $indexOfBytes, $indexOfCP, $replaceOne, $replaceAll, $regexMatch), the
 // trigonometric and bitwise operators, $stdDevPop/$stdDevSamp over arrays,
 // week parts ($week, $isoWeek, $isoWeekYear, $isoDayOfWeek) and arrays
-// ($firstN, $lastN, $maxN, $minN, $sortArray, $zip), and $dateAdd and
-// $dateSubtract.
+// ($firstN, $lastN, $maxN, $minN, $sortArray, $zip), and $dateAdd,
+// $dateSubtract and $dateDiff.
 // Decimal128 arguments of the arithmetic operators here return errors
 // wrapping NotImplemented.
 
@@ -79,6 +79,8 @@ func exprMoreOperatorParser(name string) exprOperatorFn {
 		return parseExprZip
 	case "$dateAdd", "$dateSubtract":
 		return parseExprDateAdd
+	case "$dateDiff":
+		return parseExprDateDiff
 	}
 	return nil
 }
@@ -1249,4 +1251,152 @@ func dateAddUnits(t time.Time, unit string, amount int64) (time.Time, error) {
 		return time.Date(ny, nm, min(d, last), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location()), nil
 	}
 	return time.Time{}, errFailedToParse("unknown time unit value: %s", unit)
+}
+
+// dateOf converts a date, timestamp or ObjectId to a time.
+func dateOf(v bson.RawValue) (time.Time, bool) {
+	switch v.Type {
+	case bsontype.DateTime:
+		return time.UnixMilli(v.DateTime()).UTC(), true
+	case bsontype.Timestamp:
+		sec, _ := v.Timestamp()
+		return time.Unix(int64(sec), 0).UTC(), true
+	case bsontype.ObjectID:
+		return v.ObjectID().Timestamp().UTC(), true
+	}
+	return time.Time{}, false
+}
+
+// weekdays are the accepted startOfWeek values (full or three-letter
+// names, in any case).
+var weekdays = map[string]time.Weekday{
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
+}
+
+func parseExprDateDiff(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	if arg.Type != bsontype.EmbeddedDocument {
+		return nil, errLocation(5166301, "$dateDiff only supports an object as its argument")
+	}
+	keys := []string{"startDate", "endDate", "unit", "timezone", "startOfWeek"}
+	nodes := make([]exprNode, len(keys))
+	var perr error
+	iterElements(arg.Value, func(key string, v bson.RawValue) bool {
+		i := slices.Index(keys, key)
+		if i < 0 {
+			perr = errLocation(5166302, "Unrecognized argument to $dateDiff: %s", key)
+			return false
+		}
+		nodes[i], perr = ps.parseOperand(v)
+		return perr == nil
+	})
+	if perr != nil {
+		return nil, perr
+	}
+	for i, k := range keys[:3] {
+		if nodes[i] == nil {
+			return nil, errLocation(5166303+int32(i), "Missing '%s' parameter to $dateDiff", k)
+		}
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals := make([]bson.RawValue, len(keys))
+		for i, n := range nodes {
+			if n == nil {
+				continue
+			}
+			v, err := n.eval(c)
+			if err != nil {
+				return bson.RawValue{}, err
+			}
+			vals[i] = v
+		}
+		for i := 0; i < 4; i++ {
+			if nullish(vals[i]) && (i < 3 || nodes[i] != nil) {
+				return valNull(), nil
+			}
+		}
+		start, ok1 := dateOf(vals[0])
+		end, ok2 := dateOf(vals[1])
+		if !ok1 || !ok2 {
+			bad := vals[0]
+			if ok1 {
+				bad = vals[1]
+			}
+			return bson.RawValue{}, errLocation(5166307, "$dateDiff requires '%s' to be a date, but got %s",
+				map[bool]string{true: "endDate", false: "startDate"}[ok1], exprTypeName(bad))
+		}
+		unit, ok := vals[2].StringValueOK()
+		if !ok {
+			return bson.RawValue{}, errLocation(5439013, "$dateDiff requires 'unit' to be a string, but got %s", exprTypeName(vals[2]))
+		}
+		switch unit {
+		case "millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year":
+		default:
+			return bson.RawValue{}, errLocation(5439014, "$dateDiff parameter 'unit' value parsing failed :: caused by :: unknown time unit value: %s", unit)
+		}
+		loc := time.UTC
+		if nodes[3] != nil {
+			tz, ok := vals[3].StringValueOK()
+			if !ok {
+				return bson.RawValue{}, errLocation(40517, "timezone must evaluate to a string, found %s", exprTypeName(vals[3]))
+			}
+			var err error
+			if loc, err = parseTimezone(tz); err != nil {
+				return bson.RawValue{}, err
+			}
+		}
+		weekStart := time.Sunday
+		if unit == "week" && nodes[4] != nil {
+			if nullish(vals[4]) {
+				return valNull(), nil
+			}
+			sw, ok := vals[4].StringValueOK()
+			if !ok {
+				return bson.RawValue{}, errLocation(5439015, "$dateDiff requires 'startOfWeek' to be a string, but got %s", exprTypeName(vals[4]))
+			}
+			d, ok := weekdays[strings.ToLower(sw)]
+			if !ok {
+				return bson.RawValue{}, errLocation(5439016, "$dateDiff parameter 'startOfWeek' value cannot be recognized as a day of a week: %s", sw)
+			}
+			weekStart = d
+		}
+		return valInt64(dateDiff(start, end, unit, loc, weekStart)), nil
+	}), nil
+}
+
+// floorDiv is a / b rounded down.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// dateDiff counts the unit boundaries between start and end: up to hours
+// on the absolute time line, days and longer on the calendar of loc.
+func dateDiff(start, end time.Time, unit string, loc *time.Location, weekStart time.Weekday) int64 {
+	if ms, ok := map[string]int64{"millisecond": 1, "second": 1000, "minute": 60000, "hour": 3600000}[unit]; ok {
+		return floorDiv(end.UnixMilli(), ms) - floorDiv(start.UnixMilli(), ms)
+	}
+	s, e := start.In(loc), end.In(loc)
+	civil := func(t time.Time) int64 { // days since 1970-01-01 of t's local date
+		y, m, d := t.Date()
+		return floorDiv(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix(), 86400)
+	}
+	switch unit {
+	case "day":
+		return civil(e) - civil(s)
+	case "week":
+		// 1970-01-01 was a Thursday; shift so weeks start on weekStart.
+		shift := int64((int(time.Thursday) - int(weekStart) + 7) % 7)
+		return floorDiv(civil(e)+shift, 7) - floorDiv(civil(s)+shift, 7)
+	case "month":
+		return int64(e.Year()*12+int(e.Month())) - int64(s.Year()*12+int(s.Month()))
+	case "quarter":
+		return int64(e.Year()*4+(int(e.Month())-1)/3) - int64(s.Year()*4+(int(s.Month())-1)/3)
+	}
+	return int64(e.Year() - s.Year())
 }

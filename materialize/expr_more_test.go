@@ -213,3 +213,33 @@ func TestExprMore_DateAdd(t *testing.T) {
 		{name: "unknown timezone", expr: `{"$dateSubtract": {"startDate": "$d", "unit": "year", "amount": 1, "timezone": "Unknown"}}`, doc: doc, code: 40485},
 	})
 }
+
+func TestExprMore_DateDiff(t *testing.T) {
+	d := func(start, end, unit, extra string) string {
+		return `{"$dateDiff": {"startDate": {"$date": "` + start + `"}, "endDate": {"$date": "` + end + `"}, "unit": ` + unit + extra + `}}`
+	}
+	runExprAggCases(t, []exprAggCase{
+		{name: "hours", expr: d("2020-11-01T18:23:36Z", "2020-11-02T00:00:00Z", `"hour"`, ""), want: `{"v": {"$numberLong": "6"}}`},
+		{name: "hours in New York", expr: d("2020-11-01T18:23:36Z", "2020-11-02T00:00:00Z", `"hour"`, `, "timezone": "America/New_York"`), want: `{"v": {"$numberLong": "6"}}`},
+		{name: "week from Monday", expr: d("2021-01-24T18:23:36Z", "2021-01-25T02:23:36Z", `"week"`, `, "timezone": "GMT", "startOfWeek": "MONDAY"`), want: `{"v": {"$numberLong": "1"}}`},
+		{name: "week from Sunday", expr: d("2021-01-24T18:23:36Z", "2021-01-25T02:23:36Z", `"week"`, ""), want: `{"v": {"$numberLong": "0"}}`},
+		{name: "week backwards in New York", expr: d("2021-01-17T05:00:00Z", "2021-01-17T04:59:00Z", `"week"`, `, "timezone": "America/New_York", "startOfWeek": "sunday"`), want: `{"v": {"$numberLong": "-1"}}`},
+		{name: "days across midnight", expr: d("2021-01-01T23:59:00Z", "2021-01-02T00:01:00Z", `"day"`, ""), want: `{"v": {"$numberLong": "1"}}`},
+		{name: "months", expr: d("2020-01-31T00:00:00Z", "2021-03-01T00:00:00Z", `"month"`, ""), want: `{"v": {"$numberLong": "14"}}`},
+		{name: "quarters", expr: d("2020-03-31T00:00:00Z", "2020-04-01T00:00:00Z", `"quarter"`, ""), want: `{"v": {"$numberLong": "1"}}`},
+		{name: "years", expr: d("2020-12-31T00:00:00Z", "2021-01-01T00:00:00Z", `"year"`, ""), want: `{"v": {"$numberLong": "1"}}`},
+		{name: "milliseconds", expr: d("2020-12-31T00:00:00Z", "2020-12-30T23:59:59.999Z", `"millisecond"`, ""), want: `{"v": {"$numberLong": "-1"}}`},
+		{name: "null unit", expr: d("2020-12-31T00:00:00Z", "2020-12-31T00:00:00Z", `null`, ""), want: `{"v": null}`},
+		{name: "missing start wins over bad fields", expr: `{"$dateDiff": {"startDate": "$nope", "endDate": 1, "unit": "century", "timezone": "INVALID"}}`, want: `{"v": null}`},
+		{name: "null startOfWeek", expr: d("2020-12-31T00:00:00Z", "2020-12-31T00:00:00Z", `"week"`, `, "startOfWeek": null`), want: `{"v": null}`},
+		{name: "startOfWeek ignored for hours", expr: d("2020-12-31T00:00:00Z", "2020-12-31T00:00:00Z", `"hour"`, `, "startOfWeek": 1`), want: `{"v": {"$numberLong": "0"}}`},
+		{name: "bad start", expr: `{"$dateDiff": {"startDate": "string", "endDate": {"$date": "2020-12-31T00:00:00Z"}, "unit": "hour"}}`, code: 5166307},
+		{name: "bad unit type", expr: d("2020-12-31T00:00:00Z", "2020-12-31T00:00:00Z", `5`, ""), code: 5439013},
+		{name: "bad unit", expr: d("2020-12-31T00:00:00Z", "2020-12-31T00:00:00Z", `"decade"`, ""), code: 5439014},
+		{name: "bad timezone type", expr: d("2020-12-31T00:00:00Z", "2020-12-31T00:00:00Z", `"hour"`, `, "timezone": 1`), code: 40517},
+		{name: "bad timezone", expr: d("2020-12-31T00:00:00Z", "2020-12-31T00:00:00Z", `"hour"`, `, "timezone": "America/Invalid"`), code: 40485},
+		{name: "bad startOfWeek type", expr: d("2020-12-31T00:00:00Z", "2020-12-31T00:00:00Z", `"week"`, `, "startOfWeek": 1`), code: 5439015},
+		{name: "bad startOfWeek", expr: d("2020-12-31T00:00:00Z", "2020-12-31T00:00:00Z", `"week"`, `, "startOfWeek": "FRIDIE"`), code: 5439016},
+		{name: "unknown argument", expr: `{"$dateDiff": {"startDate": 1, "endDate": 1, "unit": "day", "x": 1}}`, code: 5166302},
+	})
+}
