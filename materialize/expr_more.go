@@ -22,7 +22,7 @@ import (
 // trigonometric and bitwise operators, $stdDevPop/$stdDevSamp over arrays,
 // week parts ($week, $isoWeek, $isoWeekYear, $isoDayOfWeek) and arrays
 // ($firstN, $lastN, $maxN, $minN, $sortArray, $zip), and $dateAdd,
-// $dateSubtract and $dateDiff.
+// $dateSubtract, $dateDiff and $dateTrunc.
 // Decimal128 arguments of the arithmetic operators here return errors
 // wrapping NotImplemented.
 
@@ -81,6 +81,8 @@ func exprMoreOperatorParser(name string) exprOperatorFn {
 		return parseExprDateAdd
 	case "$dateDiff":
 		return parseExprDateDiff
+	case "$dateTrunc":
+		return parseExprDateTrunc
 	}
 	return nil
 }
@@ -1399,4 +1401,130 @@ func dateDiff(start, end time.Time, unit string, loc *time.Location, weekStart t
 		return int64(e.Year()*4+(int(e.Month())-1)/3) - int64(s.Year()*4+(int(s.Month())-1)/3)
 	}
 	return int64(e.Year() - s.Year())
+}
+
+func parseExprDateTrunc(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	if arg.Type != bsontype.EmbeddedDocument {
+		return nil, errLocation(5439007, "$dateTrunc only supports an object as its argument")
+	}
+	keys := []string{"date", "unit", "binSize", "timezone", "startOfWeek"}
+	nodes := make([]exprNode, len(keys))
+	var perr error
+	iterElements(arg.Value, func(key string, v bson.RawValue) bool {
+		i := slices.Index(keys, key)
+		if i < 0 {
+			perr = errLocation(5439008, "Unrecognized argument to $dateTrunc: %s. Expected arguments are date, unit, and optionally, binSize, timezone, startOfWeek", key)
+			return false
+		}
+		nodes[i], perr = ps.parseOperand(v)
+		return perr == nil
+	})
+	if perr != nil {
+		return nil, perr
+	}
+	if nodes[0] == nil {
+		return nil, errLocation(5439009, "Missing 'date' parameter to $dateTrunc")
+	}
+	if nodes[1] == nil {
+		return nil, errLocation(5439010, "Missing 'unit' parameter to $dateTrunc")
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals := make([]bson.RawValue, len(keys))
+		for i, n := range nodes {
+			if n == nil {
+				continue
+			}
+			v, err := n.eval(c)
+			if err != nil {
+				return bson.RawValue{}, err
+			}
+			if nullish(v) && i < 4 {
+				return valNull(), nil
+			}
+			vals[i] = v
+		}
+		t, ok := dateOf(vals[0])
+		if !ok {
+			return bson.RawValue{}, errLocation(5439012, "$dateTrunc requires 'date' to be a date, but got %s", exprTypeName(vals[0]))
+		}
+		unit, ok := vals[1].StringValueOK()
+		if !ok {
+			return bson.RawValue{}, errLocation(5439013, "$dateTrunc requires 'unit' to be a string, but got %s", exprTypeName(vals[1]))
+		}
+		switch unit {
+		case "millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year":
+		default:
+			return bson.RawValue{}, errLocation(5439014, "$dateTrunc parameter 'unit' value parsing failed :: caused by :: unknown time unit value: %s", unit)
+		}
+		binSize := int64(1)
+		if nodes[2] != nil {
+			r, ok := exactRat(vals[2])
+			if !isNumeric(vals[2].Type) || !ok || !r.IsInt() || !r.Num().IsInt64() {
+				return bson.RawValue{}, errLocation(5439017, "$dateTrunc requires 'binSize' to be a 64-bit integer, but got value '%s' of type %s", aggValueString(vals[2]), exprTypeName(vals[2]))
+			}
+			if binSize = r.Num().Int64(); binSize <= 0 || binSize > 1<<40 {
+				return bson.RawValue{}, errLocation(5439018, "$dateTrunc requires 'binSize' to be greater than 0, but got value %d", binSize)
+			}
+		}
+		loc := time.UTC
+		if nodes[3] != nil {
+			tz, ok := vals[3].StringValueOK()
+			if !ok {
+				return bson.RawValue{}, errLocation(40517, "timezone must evaluate to a string, found %s", exprTypeName(vals[3]))
+			}
+			var err error
+			if loc, err = parseTimezone(tz); err != nil {
+				return bson.RawValue{}, err
+			}
+		}
+		weekStart := time.Sunday
+		if unit == "week" && nodes[4] != nil {
+			if nullish(vals[4]) {
+				return valNull(), nil
+			}
+			sw, ok := vals[4].StringValueOK()
+			if !ok {
+				return bson.RawValue{}, errLocation(5439015, "$dateTrunc requires 'startOfWeek' to be a string, but got %s", exprTypeName(vals[4]))
+			}
+			d, ok := weekdays[strings.ToLower(sw)]
+			if !ok {
+				return bson.RawValue{}, errLocation(5439016, "$dateTrunc parameter 'startOfWeek' value cannot be recognized as a day of a week: %s", sw)
+			}
+			weekStart = d
+		}
+		out := dateTrunc(t, unit, binSize, loc, weekStart)
+		return bson.RawValue{Type: bsontype.DateTime, Value: appendInt64(nil, out.UnixMilli())}, nil
+	}), nil
+}
+
+// dateTrunc returns the start of t's bin: bins of binSize units counted
+// on the wall clock of loc from 2000-01-01T00:00 (for weeks, from the
+// first weekStart day of 2000).
+func dateTrunc(t time.Time, unit string, binSize int64, loc *time.Location, weekStart time.Weekday) time.Time {
+	lt := t.In(loc)
+	wall := time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), lt.Minute(), lt.Second(), lt.Nanosecond(), time.UTC)
+	ref := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	var out time.Time
+	if ms, ok := map[string]int64{"millisecond": 1, "second": 1000, "minute": 60000, "hour": 3600000}[unit]; ok {
+		size := ms * binSize
+		bin := floorDiv(wall.UnixMilli()-ref.UnixMilli(), size)*size + ref.UnixMilli()
+		out = time.UnixMilli(bin).UTC()
+	} else {
+		switch unit {
+		case "day", "week":
+			days := floorDiv(wall.Unix()-ref.Unix(), 86400)
+			size, start := binSize, int64(0)
+			if unit == "week" {
+				size *= 7
+				start = int64((int(weekStart) - int(time.Saturday) + 7) % 7) // 2000-01-01 was a Saturday
+			}
+			out = ref.AddDate(0, 0, int(floorDiv(days-start, size)*size+start))
+		default:
+			size := binSize * map[string]int64{"month": 1, "quarter": 3, "year": 12}[unit]
+			months := int64(wall.Year()-2000)*12 + int64(wall.Month()) - 1
+			bin := floorDiv(months, size) * size
+			out = time.Date(2000+int(floorDiv(bin, 12)), time.Month(bin-floorDiv(bin, 12)*12+1), 1, 0, 0, 0, 0, time.UTC)
+		}
+	}
+	return time.Date(out.Year(), out.Month(), out.Day(), out.Hour(), out.Minute(), out.Second(), out.Nanosecond(), loc)
 }

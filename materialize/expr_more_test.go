@@ -243,3 +243,33 @@ func TestExprMore_DateDiff(t *testing.T) {
 		{name: "unknown argument", expr: `{"$dateDiff": {"startDate": 1, "endDate": 1, "unit": "day", "x": 1}}`, code: 5166302},
 	})
 }
+
+func TestExprMore_DateTrunc(t *testing.T) {
+	d := func(date, unit, extra string) string {
+		return `{"$dateTrunc": {"date": {"$date": "` + date + `"}, "unit": ` + unit + extra + `}}`
+	}
+	runExprAggCases(t, []exprAggCase{
+		{name: "two hours", expr: d("2020-11-01T18:23:36Z", `"hour"`, `, "binSize": 2`), want: `{"v": {"$date": "2020-11-01T18:00:00Z"}}`},
+		{name: "four hours in New York", expr: d("2021-12-01T18:23:36Z", `"hour"`, `, "binSize": 4, "timezone": "America/New_York", "startOfWeek": "IGNORED"`), want: `{"v": {"$date": "2021-12-01T17:00:00Z"}}`},
+		{name: "week", expr: d("2021-02-15T18:23:36Z", `"week"`, ""), want: `{"v": {"$date": "2021-02-14T00:00:00Z"}}`},
+		{name: "two weeks from Monday in New York", expr: d("2000-01-30T18:00:00Z", `"week"`, `, "binSize": 2, "timezone": "America/New_York", "startOfWeek": "mon"`), want: `{"v": {"$date": "2000-01-17T05:00:00Z"}}`},
+		{name: "quarter of minutes", expr: d("2020-01-30T18:59:00Z", `"minute"`, `, "binSize": {"$numberDecimal": "15"}`), want: `{"v": {"$date": "2020-01-30T18:45:00Z"}}`},
+		{name: "day", expr: d("2020-01-30T18:59:00Z", `"day"`, `, "binSize": {"$numberLong": "1"}`), want: `{"v": {"$date": "2020-01-30T00:00:00Z"}}`},
+		{name: "seconds", expr: d("2020-01-30T18:59:00.003Z", `"millisecond"`, `, "binSize": 1000`), want: `{"v": {"$date": "2020-01-30T18:59:00Z"}}`},
+		{name: "year ignores startOfWeek", expr: d("2020-01-30T18:59:00Z", `"year"`, `, "timezone": "GMT", "startOfWeek": 1`), want: `{"v": {"$date": "2020-01-01T00:00:00Z"}}`},
+		{name: "quarter", expr: d("2020-08-30T18:59:00Z", `"quarter"`, ""), want: `{"v": {"$date": "2020-07-01T00:00:00Z"}}`},
+		{name: "before 2000", expr: d("1999-12-31T23:00:00Z", `"month"`, `, "binSize": 5`), want: `{"v": {"$date": "1999-08-01T00:00:00Z"}}`},
+		{name: "timestamp", expr: `{"$dateTrunc": {"date": {"$timestamp": {"t": 1350336377, "i": 0}}, "unit": "second", "binSize": 10}}`, want: `{"v": {"$date": "2012-10-15T21:26:10Z"}}`},
+		{name: "null binSize", expr: d("2020-01-30T18:59:00Z", `"hour"`, `, "binSize": null`), want: `{"v": null}`},
+		{name: "missing date wins", expr: `{"$dateTrunc": {"date": "$nope", "unit": "H", "binSize": "x", "timezone": 1}}`, want: `{"v": null}`},
+		{name: "not an object", expr: `{"$dateTrunc": "A"}`, code: 5439007},
+		{name: "unknown parameter", expr: `{"$dateTrunc": {"endDate": 1}}`, code: 5439008},
+		{name: "missing date", expr: `{"$dateTrunc": {"unit": "week"}}`, code: 5439009},
+		{name: "missing unit", expr: `{"$dateTrunc": {"date": 1}}`, code: 5439010},
+		{name: "bad date", expr: `{"$dateTrunc": {"date": "string", "unit": "hour"}}`, code: 5439012},
+		{name: "bad unit", expr: d("2020-01-30T18:59:00Z", `"century"`, ""), code: 5439014},
+		{name: "bad binSize", expr: d("2020-01-30T18:59:00Z", `"hour"`, `, "binSize": 2.5`), code: 5439017},
+		{name: "zero binSize", expr: d("2020-01-30T18:59:00Z", `"hour"`, `, "binSize": 0`), code: 5439018},
+		{name: "bad startOfWeek", expr: d("2020-01-30T18:59:00Z", `"week"`, `, "startOfWeek": "FRIDIE"`), code: 5439016},
+	})
+}
