@@ -85,22 +85,24 @@ func (db *Database) runCommandCheck(cmd interface{}) error {
 	return err
 }
 
-// RunCommand is not supported: Argon has no command interpreter. The
-// SingleResult's Err wraps ErrNotSupported; use the typed methods.
+// RunCommand runs a database command in-process and returns its reply
+// (runcommand.go lists the commands: ping, buildInfo, hello/isMaster,
+// listCollections, listIndexes, listDatabases on admin, count, distinct,
+// find, insert, update, delete, aggregate, create, drop, dropDatabase,
+// createIndexes, dropIndexes, dbStats, collStats, getMore, killCursors).
+// Other commands fail with code 59 CommandNotFound; those the server has
+// also wrap ErrNotSupported. Writes are durable, per the store, when
+// RunCommand returns.
 func (db *Database) RunCommand(ctx context.Context, runCommand interface{}, opts ...*options.RunCmdOptions) *SingleResult {
-	if err := db.runCommandCheck(runCommand); err != nil {
-		return singleResult(nil, err, db.codec.registry())
-	}
-	return singleResult(nil, notSupported("database commands (Database.RunCommand)"), db.codec.registry())
+	reply, err := db.runCommand(ctx, runCommand)
+	return singleResult(reply, err, db.codec.registry())
 }
 
-// RunCommandCursor is not supported: it returns an error wrapping
-// ErrNotSupported.
+// RunCommandCursor runs a command whose reply holds a cursor (find,
+// aggregate, listCollections, listIndexes) and returns a Cursor over all
+// of its documents.
 func (db *Database) RunCommandCursor(ctx context.Context, runCommand interface{}, opts ...*options.RunCmdOptions) (*Cursor, error) {
-	if err := db.runCommandCheck(runCommand); err != nil {
-		return nil, err
-	}
-	return nil, notSupported("database commands (Database.RunCommandCursor)")
+	return db.runCommandCursor(ctx, runCommand)
 }
 
 // Drop drops the database: every collection in it, with its indexes.

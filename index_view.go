@@ -136,25 +136,41 @@ func (iv IndexView) CreateMany(ctx context.Context, models []IndexModel, opts ..
 		}
 		defs = append(defs, def)
 	}
-	if err := coll.client.live(); err != nil {
+	if _, _, err := iv.createDefs(ctx, defs); err != nil {
 		return nil, err
 	}
-	if len(models) == 0 {
-		return nil, serverError(codeBadValue, "Must specify at least one index to create")
+	return names, nil
+}
+
+// createDefs creates the parsed indexes defs in one record and returns how
+// many indexes (_id_ included, 0 for a missing collection) the collection
+// had before and has after.
+func (iv IndexView) createDefs(ctx context.Context, defs []*materialize.IndexDef) (before, after int, err error) {
+	coll := iv.coll
+	if err := coll.client.live(); err != nil {
+		return 0, 0, err
+	}
+	if len(defs) == 0 {
+		return 0, 0, serverError(codeBadValue, "Must specify at least one index to create")
 	}
 	if err := namespaceError(coll.db.name, coll.name, true); err != nil {
-		return nil, err
+		return 0, 0, err
 	}
 	if err := noTransaction(ctx, "createIndexes"); err != nil {
-		return nil, err
+		return 0, 0, err
 	}
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
-	_, err := coll.client.eng.write(ctx, coll.client.branch, func(st *materialize.State) ([]wal.Op, error) {
+	_, err = coll.client.eng.write(ctx, coll.client.branch, func(st *materialize.State) ([]wal.Op, error) {
 		if err := viewWriteError(st, coll.ns()); err != nil {
 			return nil, stateErr(err)
 		}
 		w := &working{st: st, ns: coll.ns()}
+		before, after = 0, 0
+		if c := w.coll(); c != nil {
+			before = len(c.Indexes()) + 1
+		}
+		after = max(before, 1)
 		for _, def := range defs {
 			c := w.coll()
 			exists, err := c.CheckNewIndex(w.ns, def)
@@ -171,13 +187,14 @@ func (iv IndexView) CreateMany(ctx context.Context, models []IndexModel, opts ..
 			if err := w.apply(wal.Op{Kind: wal.OpCreateIndex, Name: def.Name, Doc: def.Spec}); err != nil {
 				return nil, err
 			}
+			after++
 		}
 		return w.finish()
 	})
 	if err != nil {
-		return nil, commandError(err)
+		return 0, 0, commandError(err)
 	}
-	return names, nil
+	return before, after, nil
 }
 
 // indexName is the driver's getOrGenerateIndexName.

@@ -267,6 +267,18 @@ func compileStage(name string, arg bson.RawValue, vars *Variables, depth int) (a
 			return nil, err
 		}
 		return &documentsStage{expr: expr}, nil
+	case "$bucketAuto":
+		return compileBucketAuto(arg, vars)
+	case "$graphLookup":
+		return compileGraphLookup(arg, vars)
+	case "$redact":
+		return compileRedact(arg, vars)
+	case "$setWindowFields":
+		return compileSetWindowFields(arg, vars)
+	case "$fill":
+		return compileFill(arg, vars)
+	case "$densify":
+		return compileDensify(arg)
 	case "$out":
 		return compileOut(arg)
 	case "$merge":

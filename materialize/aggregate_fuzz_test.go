@@ -20,6 +20,13 @@ func FuzzCompilePipeline(f *testing.F) {
 		{`{"p":[{"$lookup":{"from":"c","let":{"v":"$a"},"pipeline":[{"$match":{"$expr":{"$eq":["$a","$$v"]}}}],"as":"j"}},{"$unionWith":"c"}]}`, `{"x":1}`},
 		{`{"p":[{"$sample":{"size":2}},{"$skip":1},{"$limit":1},{"$replaceWith":"$$ROOT"},{"$set":{"q":"$$x"}}]}`, `{"x":2}`},
 		{`{"p":[{"$documents":[{"a":1}]},{"$unset":"a"}]}`, `{}`},
+		{`{"p":[{"$bucketAuto":{"groupBy":"$a","buckets":2,"output":{"n":{"$count":{}}}}},{"$match":{"$sampleRate":0.5}}]}`, `{}`},
+		{`{"p":[{"$graphLookup":{"from":"c","startWith":"$a","connectFromField":"b.c","connectToField":"a","as":"g","maxDepth":2,"depthField":"d"}}]}`, `{}`},
+		{`{"p":[{"$fill":{"partitionBy":"$s","sortBy":{"x":1},"output":{"a":{"method":"linear"},"n":{"method":"locf"},"q":{"value":1}}}}]}`, `{}`},
+		{`{"p":[{"$densify":{"field":"x","partitionByFields":["s"],"range":{"step":1,"bounds":"partition"}}}]}`, `{}`},
+		{`{"p":[{"$redact":{"$cond":[{"$eq":["$a",1]},"$$PRUNE","$$DESCEND"]}}]}`, `{}`},
+		{`{"p":[{"$setWindowFields":{"partitionBy":"$s","sortBy":{"x":1},"output":{"r":{"$sum":"$a","window":{"documents":[-1,1]}},"k":{"$rank":{}},"h":{"$shift":{"output":"$a","by":1}},"q":{"$push":"$a","window":{"range":[-1,"current"]}}}}}]}`, `{}`},
+		{`{"p":[{"$set":{"r":{"$rand":{}},"m":{"$setUnion":["$e",[1]]},"o":{"$objectToArray":"$b"},"p":{"$pow":["$a",3]},"t":{"$round":["$x",1]},"x":{"$regexMatch":{"input":"$s","regex":"x"}},"y":{"$dateAdd":{"startDate":"$t","unit":"month","amount":"$a"}},"w":{"$dateTrunc":{"date":"$t","unit":"week","binSize":"$a"}},"z":{"$dateDiff":{"startDate":"$t","endDate":"$t","unit":"week","startOfWeek":"$s"}}}}]}`, `{}`},
 	}
 	for _, s := range seeds {
 		f.Add([]byte(aggEJ(f, s.pipe)), []byte(aggEJ(f, s.let)))

@@ -412,6 +412,7 @@ const ErrCodeFailedToParse int32 = 9
 func (s *lookupStage) run(in DocSeq, env *aggEnv) DocSeq {
 	return func(yield func(bson.Raw, error) bool) {
 		var foreign []bson.Raw
+		var hash *lookupHash
 		loaded := false
 		memo := map[string][]bson.Raw{} // equality matches by local values
 		for d, err := range in {
@@ -426,10 +427,15 @@ func (s *lookupStage) run(in DocSeq, env *aggEnv) DocSeq {
 					return
 				}
 				loaded = true
+				// The hash buckets values by their bytes, which is equality
+				// only under the simple collation; others scan.
+				if s.localField != nil && s.vars.collation() == nil {
+					hash = newLookupHash(foreign, s.foreignField)
+				}
 			}
 			matches := foreign
 			if s.localField != nil {
-				matches, err = s.equalityMatches(d, foreign, memo)
+				matches, err = s.equalityMatches(d, foreign, hash, memo)
 				if err != nil {
 					yield(nil, err)
 					return
@@ -477,7 +483,8 @@ func (s *lookupStage) run(in DocSeq, env *aggEnv) DocSeq {
 // equalityMatches returns the foreign documents whose foreignField equals
 // the local value (or one of its elements, when it is an array), with
 // null matching null and missing, as the server's $lookup does.
-func (s *lookupStage) equalityMatches(d bson.Raw, foreign []bson.Raw, memo map[string][]bson.Raw) ([]bson.Raw, error) {
+// hash (nil: none) narrows the documents checked.
+func (s *lookupStage) equalityMatches(d bson.Raw, foreign []bson.Raw, hash *lookupHash, memo map[string][]bson.Raw) ([]bson.Raw, error) {
 	local := evaluateFieldPath(d, s.localField)
 	var vals []bson.RawValue
 	switch local.Type {
@@ -509,13 +516,24 @@ func (s *lookupStage) equalityMatches(d bson.Raw, foreign []bson.Raw, memo map[s
 		return nil, err
 	}
 	var out []bson.Raw
-	for _, fd := range foreign {
+	check := func(fd bson.Raw) error {
 		ok, err := f.Match(fd)
-		if err != nil {
-			return nil, err
-		}
 		if ok {
 			out = append(out, fd)
+		}
+		return err
+	}
+	if cands, ok := hash.candidates(vals); ok {
+		for _, i := range cands {
+			if err := check(foreign[i]); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		for _, fd := range foreign {
+			if err := check(fd); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(memo) < maxLookupMemo {

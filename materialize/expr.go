@@ -65,6 +65,19 @@ type compiledExpression struct {
 
 func (e *compiledExpression) Eval(root bson.Raw) (bson.RawValue, error) {
 	rv := bson.RawValue{Type: bsontype.EmbeddedDocument, Value: root}
+	// Constants and paths of the document, the most common expressions
+	// ($group keys, accumulator arguments), need no variable bindings.
+	switch n := e.n.(type) {
+	case *constExpr:
+		return n.v, nil
+	case *fieldPathExpr:
+		if len(e.consts) == 0 && (n.variable == "CURRENT" || n.variable == "ROOT") {
+			if len(n.parts) == 0 {
+				return rv, nil
+			}
+			return evaluateFieldPath(root, n.parts), nil
+		}
+	}
 	c := &exprContext{vars: make(map[string]bson.RawValue, 2+len(e.consts))}
 	c.vars["ROOT"], c.vars["CURRENT"] = rv, rv
 	for name, v := range e.consts {

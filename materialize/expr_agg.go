@@ -64,7 +64,7 @@ func exprAggOperatorParser(name string) exprOperatorFn {
 	case "$sum", "$avg", "$min", "$max":
 		return parseExprArrayAcc
 	}
-	return nil
+	return exprMoreOperatorParser(name)
 }
 
 // namedArgs parses an operator's object of named arguments.

@@ -179,7 +179,6 @@ func TestFilter_Compile_TopLevelErrors(t *testing.T) {
 		{`{"a": {"$near": [0, 0]}}`, codeNotImplemented, ""},
 		{`{"a": {"$geoWithin": {"$center": [[0, 0], 1]}}}`, codeNotImplemented, ""},
 		{`{"a": {"$maxDistance": 1}}`, 2, "unknown operator: $maxDistance"},
-		{`{"$sampleRate": 0.5}`, codeNotImplemented, ""},
 		{`{"$sampleRate": 2}`, 2, "numeric argument to $sampleRate must be in [0, 1]"},
 		{`{"$sampleRate": "x"}`, 2, "argument to $sampleRate must be a numeric type"},
 		{`{"a": {"$elemMatch": {"b": {"$where": "1"}}}}`, 2, "$where cannot be applied to a field"},

@@ -191,7 +191,7 @@ func (p *parser) parsePathless(key string, e bson.RawValue, level parseLevel) (n
 		case 1:
 			return &alwaysNode{result: true}, nil
 		}
-		return nil, errNotSupportedWhy("$sampleRate", "random sampling would make reads non-deterministic")
+		return &sampleRateNode{rate: x}, nil
 	case "$id", "$ref", "$db":
 		// Parts of a DBRef: an equality on the field named "$id" etc.
 		pred, err := newComparison(key, opEQ, e, p.coll())
