@@ -140,12 +140,12 @@ type clientConn struct {
 	mu      sync.Mutex
 	engines map[string]*engine
 
-	ttl *ttlMonitor // TTL monitor (ttl.go); nil when disabled
+	ttl *monitor // TTL monitor (ttl.go); nil when disabled
 
 	sessions atomic.Int64 // sessions started and not ended (session.go)
 
 	gc    gcConfig         // garbage collection (gc.go), guarded by mu
-	gcMon *gcMonitor       // nil when disabled
+	gcMon *monitor         // nil when disabled
 	ckpt  checkpointConfig // for the engines of other projects (checkpoint.go)
 }
 

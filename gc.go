@@ -589,60 +589,28 @@ func branchIDLSN(id string) (uint64, bool) {
 	return n, true
 }
 
-// gcMonitor runs collections on an interval until stopped.
-type gcMonitor struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
-}
-
 // startGCMonitor collects every project of conn every interval; a zero or
 // negative interval disables it and returns nil.
-func startGCMonitor(conn *clientConn, store wal.Store, interval time.Duration) *gcMonitor {
+func startGCMonitor(conn *clientConn, store wal.Store, interval time.Duration) *monitor {
 	if interval <= 0 {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &gcMonitor{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(m.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
+	return startMonitor(interval, func(ctx context.Context) {
+		conn.mu.Lock()
+		engines := make([]*engine, 0, len(conn.engines))
+		for _, e := range conn.engines {
+			engines = append(engines, e)
+		}
+		cfg := conn.gc
+		conn.mu.Unlock()
+		for _, e := range engines {
+			// A failed collection (a store that does not answer, a
+			// deleted project) is tried again at the next tick.
+			_, err := e.collect(ctx, store, cfg, false, defaultGCBatch, nil)
+			if errors.Is(err, context.Canceled) {
 				return
-			case <-t.C:
-				conn.mu.Lock()
-				engines := make([]*engine, 0, len(conn.engines))
-				for _, e := range conn.engines {
-					engines = append(engines, e)
-				}
-				cfg := conn.gc
-				conn.mu.Unlock()
-				for _, e := range engines {
-					// A failed collection (a store that does not answer,
-					// a deleted project) is tried again at the next tick.
-					_, err := e.collect(ctx, store, cfg, false, defaultGCBatch, nil)
-					if errors.Is(err, context.Canceled) {
-						return
-					}
-				}
 			}
 		}
-	}()
-	return m
-}
-
-// stop ends the monitor and waits for a collection in flight. It is safe on
-// a nil monitor and idempotent.
-func (m *gcMonitor) stop() {
-	if m == nil {
-		return
-	}
-	m.once.Do(func() {
-		m.cancel()
-		<-m.done
 	})
 }
 

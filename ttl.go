@@ -36,24 +36,19 @@ const defaultTTLInterval = 60 * time.Second
 // records as it needs.
 const ttlBatch = 1000
 
-// ttlMonitor runs TTL passes in the background until stopped.
-type ttlMonitor struct {
+// monitor runs a task on an interval in the background until stopped: the
+// TTL monitor and the garbage-collection monitor.
+type monitor struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	once   sync.Once
 }
 
-// startTTLMonitor starts the monitor of conn, every interval (0: the
-// default); a negative interval disables it and returns nil.
-func startTTLMonitor(conn *clientConn, interval time.Duration) *ttlMonitor {
-	if interval < 0 {
-		return nil
-	}
-	if interval == 0 {
-		interval = defaultTTLInterval
-	}
+// startMonitor calls task every interval until stop; task gets a context
+// that stop cancels.
+func startMonitor(interval time.Duration, task func(ctx context.Context)) *monitor {
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &ttlMonitor{cancel: cancel, done: make(chan struct{})}
+	m := &monitor{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
 		t := time.NewTicker(interval)
@@ -63,24 +58,38 @@ func startTTLMonitor(conn *clientConn, interval time.Duration) *ttlMonitor {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				// A failed pass (a store that does not answer) is retried
-				// at the next tick, as mongod's monitor does.
-				_, _ = conn.ttlPass(ctx, time.Now())
+				task(ctx)
 			}
 		}
 	}()
 	return m
 }
 
-// stop ends the monitor and waits for a pass in flight. It is safe on a nil
-// monitor and idempotent.
-func (m *ttlMonitor) stop() {
+// stop ends the monitor and waits for a task in flight. It is safe on a
+// nil monitor and idempotent.
+func (m *monitor) stop() {
 	if m == nil {
 		return
 	}
 	m.once.Do(func() {
 		m.cancel()
 		<-m.done
+	})
+}
+
+// startTTLMonitor starts the TTL monitor of conn, every interval (0: the
+// default); a negative interval disables it and returns nil.
+func startTTLMonitor(conn *clientConn, interval time.Duration) *monitor {
+	if interval < 0 {
+		return nil
+	}
+	if interval == 0 {
+		interval = defaultTTLInterval
+	}
+	return startMonitor(interval, func(ctx context.Context) {
+		// A failed pass (a store that does not answer) is retried at the
+		// next tick, as mongod's monitor does.
+		_, _ = conn.ttlPass(ctx, time.Now())
 	})
 }
 

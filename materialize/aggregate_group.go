@@ -343,16 +343,8 @@ func (s *groupStage) run(in DocSeq, _ *aggEnv) DocSeq {
 			keys = append(keys, f.name)
 		}
 		for _, g := range order {
-			vals := []bson.RawValue{g.id}
-			for _, a := range g.accs {
-				v, err := a.result()
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				vals = append(vals, v)
-			}
-			if !yield(buildDoc(keys, vals), nil) {
+			doc, err := groupDoc(keys, g.id, g.accs)
+			if !yield(doc, err) || err != nil {
 				return
 			}
 		}
@@ -554,18 +546,26 @@ func (s *bucketStage) run(in DocSeq, _ *aggEnv) DocSeq {
 			} else {
 				id = s.boundaries[i]
 			}
-			vals := []bson.RawValue{id}
-			for _, a := range accs {
-				r, err := a.result()
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				vals = append(vals, r)
-			}
-			if !yield(buildDoc(keys, vals), nil) {
+			doc, err := groupDoc(keys, id, accs)
+			if !yield(doc, err) || err != nil {
 				return
 			}
 		}
 	}
+}
+
+// groupDoc is the output document of one group ($group, $bucket,
+// $bucketAuto): keys[0] (_id) is id, each further key an accumulator's
+// result.
+func groupDoc(keys []string, id bson.RawValue, accs []*accState) (bson.Raw, error) {
+	vals := make([]bson.RawValue, 1, 1+len(accs))
+	vals[0] = id
+	for _, a := range accs {
+		v, err := a.result()
+		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, v)
+	}
+	return buildDoc(keys, vals), nil
 }

@@ -309,16 +309,8 @@ func (s *bucketAutoStage) run(in DocSeq, _ *aggEnv) DocSeq {
 				}
 			}
 			id := buildDoc([]string{"min", "max"}, []bson.RawValue{all[start].key, maxV})
-			vals := []bson.RawValue{{Type: bsontype.EmbeddedDocument, Value: id}}
-			for _, a := range accs {
-				r, err := a.result()
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				vals = append(vals, r)
-			}
-			if !yield(buildDoc(keys, vals), nil) {
+			doc, err := groupDoc(keys, bson.RawValue{Type: bsontype.EmbeddedDocument, Value: id}, accs)
+			if !yield(doc, err) || err != nil {
 				return
 			}
 		}

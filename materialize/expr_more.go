@@ -1338,31 +1338,9 @@ func parseExprDateDiff(ps *exprParser, name string, arg bson.RawValue) (exprNode
 		default:
 			return bson.RawValue{}, errLocation(5439014, "$dateDiff parameter 'unit' value parsing failed :: caused by :: unknown time unit value: %s", unit)
 		}
-		loc := time.UTC
-		if nodes[3] != nil {
-			tz, ok := vals[3].StringValueOK()
-			if !ok {
-				return bson.RawValue{}, errLocation(40517, "timezone must evaluate to a string, found %s", exprTypeName(vals[3]))
-			}
-			var err error
-			if loc, err = parseTimezone(tz); err != nil {
-				return bson.RawValue{}, err
-			}
-		}
-		weekStart := time.Sunday
-		if unit == "week" && nodes[4] != nil {
-			if nullish(vals[4]) {
-				return valNull(), nil
-			}
-			sw, ok := vals[4].StringValueOK()
-			if !ok {
-				return bson.RawValue{}, errLocation(5439015, "$dateDiff requires 'startOfWeek' to be a string, but got %s", exprTypeName(vals[4]))
-			}
-			d, ok := weekdays[strings.ToLower(sw)]
-			if !ok {
-				return bson.RawValue{}, errLocation(5439016, "$dateDiff parameter 'startOfWeek' value cannot be recognized as a day of a week: %s", sw)
-			}
-			weekStart = d
+		loc, weekStart, null, err := zoneAndWeekStart("$dateDiff", unit, nodes[3] != nil, vals[3], nodes[4] != nil, vals[4])
+		if err != nil || null {
+			return valNull(), err
 		}
 		return valInt64(dateDiff(start, end, unit, loc, weekStart)), nil
 	}), nil
@@ -1466,31 +1444,9 @@ func parseExprDateTrunc(ps *exprParser, name string, arg bson.RawValue) (exprNod
 				return bson.RawValue{}, errLocation(5439018, "$dateTrunc requires 'binSize' to be greater than 0, but got value %d", binSize)
 			}
 		}
-		loc := time.UTC
-		if nodes[3] != nil {
-			tz, ok := vals[3].StringValueOK()
-			if !ok {
-				return bson.RawValue{}, errLocation(40517, "timezone must evaluate to a string, found %s", exprTypeName(vals[3]))
-			}
-			var err error
-			if loc, err = parseTimezone(tz); err != nil {
-				return bson.RawValue{}, err
-			}
-		}
-		weekStart := time.Sunday
-		if unit == "week" && nodes[4] != nil {
-			if nullish(vals[4]) {
-				return valNull(), nil
-			}
-			sw, ok := vals[4].StringValueOK()
-			if !ok {
-				return bson.RawValue{}, errLocation(5439015, "$dateTrunc requires 'startOfWeek' to be a string, but got %s", exprTypeName(vals[4]))
-			}
-			d, ok := weekdays[strings.ToLower(sw)]
-			if !ok {
-				return bson.RawValue{}, errLocation(5439016, "$dateTrunc parameter 'startOfWeek' value cannot be recognized as a day of a week: %s", sw)
-			}
-			weekStart = d
+		loc, weekStart, null, err := zoneAndWeekStart("$dateTrunc", unit, nodes[3] != nil, vals[3], nodes[4] != nil, vals[4])
+		if err != nil || null {
+			return valNull(), err
 		}
 		out := dateTrunc(t, unit, binSize, loc, weekStart)
 		return bson.RawValue{Type: bsontype.DateTime, Value: appendInt64(nil, out.UnixMilli())}, nil
@@ -1527,4 +1483,35 @@ func dateTrunc(t time.Time, unit string, binSize int64, loc *time.Location, week
 		}
 	}
 	return time.Date(out.Year(), out.Month(), out.Day(), out.Hour(), out.Minute(), out.Second(), out.Nanosecond(), loc)
+}
+
+// zoneAndWeekStart reads the timezone and startOfWeek arguments of
+// $dateDiff and $dateTrunc (op); null is true when startOfWeek is null or
+// missing for a week unit, which makes the result null.
+func zoneAndWeekStart(op, unit string, hasTZ bool, tz bson.RawValue, hasWeek bool, week bson.RawValue) (loc *time.Location, weekStart time.Weekday, null bool, err error) {
+	loc, weekStart = time.UTC, time.Sunday
+	if hasTZ {
+		name, ok := tz.StringValueOK()
+		if !ok {
+			return nil, 0, false, errLocation(40517, "timezone must evaluate to a string, found %s", exprTypeName(tz))
+		}
+		if loc, err = parseTimezone(name); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	if unit != "week" || !hasWeek {
+		return loc, weekStart, false, nil
+	}
+	if nullish(week) {
+		return nil, 0, true, nil
+	}
+	sw, ok := week.StringValueOK()
+	if !ok {
+		return nil, 0, false, errLocation(5439015, "%s requires 'startOfWeek' to be a string, but got %s", op, exprTypeName(week))
+	}
+	d, ok := weekdays[strings.ToLower(sw)]
+	if !ok {
+		return nil, 0, false, errLocation(5439016, "%s parameter 'startOfWeek' value cannot be recognized as a day of a week: %s", op, sw)
+	}
+	return loc, d, false, nil
 }
