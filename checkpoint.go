@@ -888,3 +888,41 @@ func (e *engine) keepLocked(ks *keptStates) {
 	}
 	b.ckpts = merged
 }
+
+// CheckpointInfo describes one checkpoint the store keeps for a project.
+type CheckpointInfo struct {
+	// LSN is the newest record the checkpoint includes.
+	LSN wal.LSN
+	// Time is that record's commit time: the checkpoint's age is measured
+	// from it.
+	Time time.Time
+}
+
+// Checkpoints lists the checkpoints the store keeps for the client's
+// project, newest first; ErrNoCheckpoints if the store keeps none.
+func (c *Client) Checkpoints(ctx context.Context) ([]CheckpointInfo, error) {
+	if err := c.live(); err != nil {
+		return nil, err
+	}
+	if c.eng.ckpt == nil || c.eng.ckpt.cp == nil {
+		return nil, ErrNoCheckpoints
+	}
+	if _, err := c.eng.sync(ctx); err != nil {
+		return nil, err
+	}
+	lsns, err := c.eng.ckpt.cp.Checkpoints(ctx, c.eng.project)
+	if err != nil {
+		return nil, err
+	}
+	c.eng.mu.RLock()
+	defer c.eng.mu.RUnlock()
+	out := make([]CheckpointInfo, 0, len(lsns))
+	for _, l := range lsns {
+		info := CheckpointInfo{LSN: l}
+		if l > 0 && int(l) <= len(c.eng.times) {
+			info.Time = time.UnixMilli(c.eng.times[l-1]).UTC()
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}

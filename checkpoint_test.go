@@ -591,3 +591,27 @@ func TestClient_Checkpoint_WithProject(t *testing.T) {
 	require.Zero(t, p3.eng.ckpt.loaded)
 	require.Len(t, names(t, p3), 6)
 }
+
+func TestClient_Checkpoints_Lists(t *testing.T) {
+	ctx := context.Background()
+	c, err := NewClient(ctx, wal.NewMemoryStore(), manualCheckpoints)
+	require.NoError(t, err)
+	defer c.Disconnect(ctx)
+	got, err := c.Checkpoints(ctx)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	insert(t, c, "a")
+	first, err := c.Checkpoint(ctx)
+	require.NoError(t, err)
+	insert(t, c, "b")
+	second, err := c.Checkpoint(ctx)
+	require.NoError(t, err)
+	got, err = c.Checkpoints(ctx)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, []wal.LSN{second, first}, []wal.LSN{got[0].LSN, got[1].LSN})
+	_, headTime, err := c.Head(ctx)
+	require.NoError(t, err)
+	require.Equal(t, headTime, got[0].Time)
+	require.False(t, got[1].Time.IsZero())
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -673,7 +674,7 @@ JSON, one per line (with --json, as one JSON array).`,
 func (a *app) statusCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "status",
-		Short:   "Show the store, the project, its head LSN and time, and its branches",
+		Short:   "Show the store, the project, its head LSN and time, its newest checkpoint, and its branches",
 		Example: "  argon status\n  argon status --json --project shop",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -684,6 +685,10 @@ func (a *app) statusCommand() *cobra.Command {
 				}
 				horizon, err := c.RetentionHorizon(ctx)
 				if err != nil {
+					return err
+				}
+				ckpts, err := c.Checkpoints(ctx)
+				if err != nil && !errors.Is(err, argon.ErrNoCheckpoints) {
 					return err
 				}
 				bs, err := c.ListBranches(ctx)
@@ -705,6 +710,9 @@ func (a *app) statusCommand() *cobra.Command {
 					if kind == "mongodb" {
 						m["logDatabase"] = a.logDB
 					}
+					if len(ckpts) > 0 {
+						m["checkpointLsn"], m["checkpointTime"] = uint64(ckpts[0].LSN), rfc3339(ckpts[0].Time)
+					}
 					return printJSON(a.out, m)
 				}
 				fmt.Fprintf(a.out, "store:    %s (%s)\n", storeDisplay(a.store), kind)
@@ -714,6 +722,12 @@ func (a *app) statusCommand() *cobra.Command {
 				fmt.Fprintf(a.out, "project:  %s\nhead LSN: %d\nhead at:  %s\n", a.project, head, humanTime(headTime, a.now()))
 				if horizon > 0 {
 					fmt.Fprintf(a.out, "retained: from LSN %d (older points are past retention)\n", horizon)
+				}
+				if len(ckpts) > 0 {
+					// Its age is that of the newest record it includes.
+					fmt.Fprintf(a.out, "checkpoint: LSN %d, %s\n", ckpts[0].LSN, humanTime(ckpts[0].Time, a.now()))
+				} else {
+					fmt.Fprintf(a.out, "checkpoint: none (a new process replays the whole log)\n")
 				}
 				fmt.Fprintf(a.out, "branches: %d\n\n", len(bs))
 				return printBranchTable(a.out, bs, a.now())

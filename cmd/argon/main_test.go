@@ -190,6 +190,8 @@ type status struct {
 	HeadLSN    uint64       `json:"headLsn"`
 	HeadTime   string       `json:"headTime"`
 	HorizonLSN uint64       `json:"retentionHorizonLsn"`
+	CkptLSN    uint64       `json:"checkpointLsn"`
+	CkptTime   string       `json:"checkpointTime"`
 	Branches   []branchJSON `json:"branches"`
 }
 
@@ -237,10 +239,29 @@ func TestCLI_Status(t *testing.T) {
 		t.Fatalf("status: headTime %q (%v), horizon %d", st.HeadTime, err, st.HorizonLSN)
 	}
 	out := succeed(t, s.env, "status")
-	for _, want := range []string{"project:  default", fmt.Sprintf("head LSN: %d", s.fivesLSN), "head at:  " + st.HeadTime + " (", "NAME", "feature", "Z ("} {
+	for _, want := range []string{"project:  default", fmt.Sprintf("head LSN: %d", s.fivesLSN), "head at:  " + st.HeadTime + " (", "NAME", "feature", "Z (", "checkpoint: none"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("status output lacks %q:\n%s", want, out)
 		}
+	}
+	if st.CkptLSN != 0 {
+		t.Fatalf("status: checkpoint %d before any was written", st.CkptLSN)
+	}
+
+	// Once a checkpoint is written, status shows it and its age.
+	dir := strings.TrimPrefix(s.env[0], "ARGON_STORE=")
+	c, err := argon.Open(context.Background(), dir, &argon.Options{TTLInterval: -1})
+	must(t, err)
+	lsn, err := c.Checkpoint(context.Background())
+	must(t, err)
+	must(t, c.Disconnect(context.Background()))
+	okJSON(t, &st, s.env, "status")
+	if st.CkptLSN != uint64(lsn) || st.CkptTime != st.HeadTime {
+		t.Fatalf("status: checkpoint %d at %q, want %d at the head's time %q", st.CkptLSN, st.CkptTime, lsn, st.HeadTime)
+	}
+	out = succeed(t, s.env, "status")
+	if want := fmt.Sprintf("checkpoint: LSN %d, %s (", lsn, st.CkptTime); !strings.Contains(out, want) {
+		t.Fatalf("status output lacks %q:\n%s", want, out)
 	}
 }
 
