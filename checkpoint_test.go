@@ -615,3 +615,17 @@ func TestClient_Checkpoints_Lists(t *testing.T) {
 	require.Equal(t, headTime, got[0].Time)
 	require.False(t, got[1].Time.IsZero())
 }
+
+func TestClient_LogSize(t *testing.T) {
+	ctx := context.Background()
+	c, err := Open(ctx, t.TempDir())
+	require.NoError(t, err)
+	defer c.Disconnect(ctx)
+	before, shared, err := c.LogSize(ctx)
+	require.NoError(t, err)
+	require.False(t, shared)
+	insert(t, c, "a")
+	after, _, err := c.LogSize(ctx)
+	require.NoError(t, err)
+	require.Greater(t, after, before)
+}

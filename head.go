@@ -2,6 +2,7 @@ package argon
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/argon-lab/argon/wal"
@@ -38,4 +39,24 @@ func (c *Client) RetentionHorizon(ctx context.Context) (wal.LSN, error) {
 	c.eng.mu.RLock()
 	defer c.eng.mu.RUnlock()
 	return c.eng.cat.horizon, nil
+}
+
+// LogSize returns the bytes the project's log occupies in the store
+// (records and tombstones, not checkpoints). shared reports that the store
+// can only tell the size of the whole log, every project included (the
+// MongoDB store: its records collection). ErrNotSupported for a store
+// that cannot tell.
+func (c *Client) LogSize(ctx context.Context) (bytes int64, shared bool, err error) {
+	if err := c.live(); err != nil {
+		return 0, false, err
+	}
+	s := c.store
+	if o, ok := s.(*ownedStore); ok {
+		s = o.Store
+	}
+	sz, ok := s.(wal.Sizer)
+	if !ok {
+		return 0, false, notSupported(fmt.Sprintf("log size on a %T store", s))
+	}
+	return sz.LogSize(ctx, c.eng.project)
 }

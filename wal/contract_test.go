@@ -119,6 +119,29 @@ func testStoreContract(t *testing.T, h storeHarness) {
 		require.Empty(t, recs)
 	})
 
+	t.Run("LogSize", func(t *testing.T) {
+		s := h.open(t)
+		sz, ok := s.(Sizer)
+		require.True(t, ok, "%T is a Sizer", s)
+		p := h.project(t, "size")
+		before, shared, err := sz.LogSize(ctx, p)
+		require.NoError(t, err)
+		if !shared {
+			require.Zero(t, before, "an empty log")
+		}
+		_, err = s.Append(ctx, p, testRecords(1, 10, contractT0))
+		require.NoError(t, err)
+		after, shared2, err := sz.LogSize(ctx, p)
+		require.NoError(t, err)
+		require.Equal(t, shared, shared2)
+		require.Positive(t, after)
+		if !shared {
+			require.Greater(t, after, before)
+		}
+		_, _, err = sz.LogSize(ctx, "bad/name")
+		require.Error(t, err)
+	})
+
 	t.Run("AppendReadBack", func(t *testing.T) {
 		s := h.open(t)
 		p := h.project(t, "rb")

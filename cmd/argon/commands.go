@@ -674,7 +674,7 @@ JSON, one per line (with --json, as one JSON array).`,
 func (a *app) statusCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "status",
-		Short:   "Show the store, the project, its head LSN and time, its newest checkpoint, and its branches",
+		Short:   "Show the store, the project, its head LSN and time, log size, newest checkpoint, and branches",
 		Example: "  argon status\n  argon status --json --project shop",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -684,6 +684,10 @@ func (a *app) statusCommand() *cobra.Command {
 					return err
 				}
 				horizon, err := c.RetentionHorizon(ctx)
+				if err != nil {
+					return err
+				}
+				logBytes, logShared, err := c.LogSize(ctx)
 				if err != nil {
 					return err
 				}
@@ -706,7 +710,8 @@ func (a *app) statusCommand() *cobra.Command {
 						out[i] = toBranchJSON(b, names)
 					}
 					m := map[string]any{"store": storeDisplay(a.store), "storeKind": kind, "project": a.project,
-						"headLsn": uint64(head), "headTime": rfc3339(headTime), "retentionHorizonLsn": uint64(horizon), "branches": out}
+						"headLsn": uint64(head), "headTime": rfc3339(headTime), "retentionHorizonLsn": uint64(horizon),
+						"logBytes": logBytes, "logBytesAllProjects": logShared, "branches": out}
 					if kind == "mongodb" {
 						m["logDatabase"] = a.logDB
 					}
@@ -723,6 +728,11 @@ func (a *app) statusCommand() *cobra.Command {
 				if horizon > 0 {
 					fmt.Fprintf(a.out, "retained: from LSN %d (older points are past retention)\n", horizon)
 				}
+				if logShared {
+					fmt.Fprintf(a.out, "log size: %s (the log collection, every project)\n", byteSize(logBytes))
+				} else {
+					fmt.Fprintf(a.out, "log size: %s\n", byteSize(logBytes))
+				}
 				if len(ckpts) > 0 {
 					// Its age is that of the newest record it includes.
 					fmt.Fprintf(a.out, "checkpoint: LSN %d, %s\n", ckpts[0].LSN, humanTime(ckpts[0].Time, a.now()))
@@ -734,4 +744,18 @@ func (a *app) statusCommand() *cobra.Command {
 			})
 		},
 	}
+}
+
+// byteSize formats n bytes in binary units (1.5 MiB).
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -190,6 +190,8 @@ type status struct {
 	HeadLSN    uint64       `json:"headLsn"`
 	HeadTime   string       `json:"headTime"`
 	HorizonLSN uint64       `json:"retentionHorizonLsn"`
+	LogBytes   int64        `json:"logBytes"`
+	LogShared  bool         `json:"logBytesAllProjects"`
 	CkptLSN    uint64       `json:"checkpointLsn"`
 	CkptTime   string       `json:"checkpointTime"`
 	Branches   []branchJSON `json:"branches"`
@@ -246,6 +248,9 @@ func TestCLI_Status(t *testing.T) {
 	}
 	if st.CkptLSN != 0 {
 		t.Fatalf("status: checkpoint %d before any was written", st.CkptLSN)
+	}
+	if st.LogBytes <= 0 || st.LogShared || !strings.Contains(out, "log size: ") {
+		t.Fatalf("status: log size %d (all projects: %v):\n%s", st.LogBytes, st.LogShared, out)
 	}
 
 	// Once a checkpoint is written, status shows it and its age.
@@ -862,5 +867,13 @@ func TestCLI_GC(t *testing.T) {
 	okJSON(t, &all, s.env, "gc", "--all-projects")
 	if len(all.Projects) != 1 || all.Projects[0].Project != "default" {
 		t.Fatalf("gc --all-projects: %+v", all)
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB"} {
+		if got := byteSize(n); got != want {
+			t.Errorf("byteSize(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
