@@ -89,12 +89,15 @@ func (s *DirStore) PutCheckpoint(ctx context.Context, project string, lsn LSN, w
 		}
 	}
 	final := ckptFileName(lsn)
+	// Create and register the temporary file under one lock: a concurrent
+	// prune that lists it checks it only after it is registered.
+	s.ckpt.mu.Lock()
 	f, err := os.CreateTemp(cdir, final+".*"+dirTmpExt)
 	if err != nil {
+		s.ckpt.mu.Unlock()
 		return fmt.Errorf("wal: checkpoint: %w", err)
 	}
 	tmp := f.Name()
-	s.ckpt.mu.Lock()
 	if s.ckpt.inFlight == nil {
 		s.ckpt.inFlight = make(map[string]bool)
 	}
