@@ -186,7 +186,14 @@ func (db *Database) aggregate(ctx context.Context, pipeline interface{}, opts []
 	if err := db.client.live(); err != nil {
 		return nil, err
 	}
-	spec, err := compileAggregate(db.codec, pipeline, opts)
+	raw, err := db.codec.pipelineArray(pipeline)
+	if err != nil {
+		return nil, err
+	}
+	if raw, err = db.client.rewriteListLocalSessions(ctx, raw); err != nil {
+		return nil, err
+	}
+	spec, err := compileAggregate(db.codec, bsoncore.Array(raw), opts)
 	if err != nil {
 		return nil, err
 	}

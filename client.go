@@ -142,7 +142,8 @@ type clientConn struct {
 
 	ttl *monitor // TTL monitor (ttl.go); nil when disabled
 
-	sessions atomic.Int64 // sessions started and not ended (session.go)
+	sessions      atomic.Int64  // sessions started and not ended (session.go)
+	localSessions localSessions // for $listLocalSessions (local_sessions.go)
 
 	gc    gcConfig         // garbage collection (gc.go), guarded by mu
 	gcMon *monitor         // nil when disabled

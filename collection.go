@@ -77,6 +77,9 @@ func (c *Client) opContext(ctx context.Context) (context.Context, context.Cancel
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if sessionOf(ctx) == nil {
+		c.conn.localSessions.used(nil) // the implicit session (local_sessions.go)
+	}
 	if c.timeout != nil && *c.timeout > 0 {
 		if _, ok := ctx.Deadline(); !ok {
 			return context.WithTimeout(ctx, *c.timeout)

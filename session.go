@@ -2,7 +2,6 @@ package argon
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"sync"
 	"time"
@@ -191,13 +190,7 @@ func (c *Client) startSession(opts ...*options.SessionOptions) (*clientSession, 
 	if snapshot {
 		return nil, notSupported("snapshot sessions (SessionOptions.Snapshot)")
 	}
-	var uuid [16]byte
-	if _, err := rand.Read(uuid[:]); err != nil {
-		return nil, err
-	}
-	uuid[6] = uuid[6]&0x0f | 0x40 // version 4
-	uuid[8] = uuid[8]&0x3f | 0x80 // RFC 4122 variant
-	id, err := bson.Marshal(bson.D{{Key: "id", Value: primitive.Binary{Subtype: bson.TypeBinaryUUID, Data: uuid[:]}}})
+	id, err := newSessionID()
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +201,7 @@ func (c *Client) startSession(opts ...*options.SessionOptions) (*clientSession, 
 		MaxCommitTime:  o.DefaultMaxCommitTime,
 	}}
 	c.conn.sessions.Add(1)
+	c.conn.localSessions.used(s)
 	return s, nil
 }
 
@@ -327,6 +321,7 @@ func (s *clientSession) EndSession(ctx context.Context) {
 	}
 	s.ended = true
 	s.client.conn.sessions.Add(-1)
+	s.client.conn.localSessions.ended(s)
 }
 
 // StartTransaction starts a transaction. It takes no snapshot: the first
@@ -591,6 +586,7 @@ func (s *clientSession) useLocked(e *engine) error {
 	if s.ended {
 		return ErrSessionEnded
 	}
+	s.client.conn.localSessions.used(s)
 	if s.client.eng != e {
 		return ErrWrongClient
 	}
