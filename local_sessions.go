@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -25,7 +26,9 @@ type localSessions struct {
 	mu       sync.Mutex
 	explicit map[*clientSession]time.Time // session → last use
 	implicit bson.Raw                     // the implicit session's {id}
-	lastUse  time.Time                    // of the implicit session; zero: never used
+	// lastUse is the implicit session's (Unix ns; 0: never used), atomic
+	// because every operation sets it.
+	lastUse atomic.Int64
 }
 
 // unauthenticatedUID is the server's uid of the unauthenticated user: the
@@ -45,12 +48,12 @@ func newSessionID() (bson.Raw, error) {
 // used records an operation of s (nil: of the implicit session).
 func (ls *localSessions) used(s *clientSession) {
 	now := time.Now()
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
 	if s == nil {
-		ls.lastUse = now
+		ls.lastUse.Store(now.UnixNano())
 		return
 	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
 	if ls.explicit == nil {
 		ls.explicit = map[*clientSession]time.Time{}
 	}
@@ -83,8 +86,8 @@ func (ls *localSessions) documents() ([]bson.Raw, error) {
 		out = append(out, doc)
 		return err
 	}
-	if !ls.lastUse.IsZero() {
-		if err := add(ls.implicit, ls.lastUse); err != nil {
+	if last := ls.lastUse.Load(); last != 0 {
+		if err := add(ls.implicit, time.Unix(0, last)); err != nil {
 			return nil, err
 		}
 	}
