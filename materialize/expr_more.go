@@ -1140,20 +1140,11 @@ func parseExprDateAdd(ps *exprParser, name string, arg bson.RawValue) (exprNode,
 	if arg.Type != bsontype.EmbeddedDocument {
 		return nil, errLocation(5166400, "%s expects an object as its argument", name)
 	}
-	keys := []string{"startDate", "unit", "amount", "timezone"}
-	nodes := make([]exprNode, 4)
-	var perr error
-	iterElements(arg.Value, func(key string, v bson.RawValue) bool {
-		i := slices.Index(keys, key)
-		if i < 0 {
-			perr = errLocation(5166401, "Unrecognized argument to %s: %s. Expected arguments are startDate, unit, amount, and optionally timezone.", name, key)
-			return false
-		}
-		nodes[i], perr = ps.parseOperand(v)
-		return perr == nil
+	nodes, err := ps.parseNamedOperands(arg, []string{"startDate", "unit", "amount", "timezone"}, func(key string) error {
+		return errLocation(5166401, "Unrecognized argument to %s: %s. Expected arguments are startDate, unit, amount, and optionally timezone.", name, key)
 	})
-	if perr != nil {
-		return nil, perr
+	if err != nil {
+		return nil, err
 	}
 	for i := 0; i < 3; i++ {
 		if nodes[i] == nil {
@@ -1283,19 +1274,11 @@ func parseExprDateDiff(ps *exprParser, name string, arg bson.RawValue) (exprNode
 		return nil, errLocation(5166301, "$dateDiff only supports an object as its argument")
 	}
 	keys := []string{"startDate", "endDate", "unit", "timezone", "startOfWeek"}
-	nodes := make([]exprNode, len(keys))
-	var perr error
-	iterElements(arg.Value, func(key string, v bson.RawValue) bool {
-		i := slices.Index(keys, key)
-		if i < 0 {
-			perr = errLocation(5166302, "Unrecognized argument to $dateDiff: %s", key)
-			return false
-		}
-		nodes[i], perr = ps.parseOperand(v)
-		return perr == nil
+	nodes, err := ps.parseNamedOperands(arg, keys, func(key string) error {
+		return errLocation(5166302, "Unrecognized argument to $dateDiff: %s", key)
 	})
-	if perr != nil {
-		return nil, perr
+	if err != nil {
+		return nil, err
 	}
 	for i, k := range keys[:3] {
 		if nodes[i] == nil {
@@ -1385,20 +1368,11 @@ func parseExprDateTrunc(ps *exprParser, name string, arg bson.RawValue) (exprNod
 	if arg.Type != bsontype.EmbeddedDocument {
 		return nil, errLocation(5439007, "$dateTrunc only supports an object as its argument")
 	}
-	keys := []string{"date", "unit", "binSize", "timezone", "startOfWeek"}
-	nodes := make([]exprNode, len(keys))
-	var perr error
-	iterElements(arg.Value, func(key string, v bson.RawValue) bool {
-		i := slices.Index(keys, key)
-		if i < 0 {
-			perr = errLocation(5439008, "Unrecognized argument to $dateTrunc: %s. Expected arguments are date, unit, and optionally, binSize, timezone, startOfWeek", key)
-			return false
-		}
-		nodes[i], perr = ps.parseOperand(v)
-		return perr == nil
+	nodes, err := ps.parseNamedOperands(arg, []string{"date", "unit", "binSize", "timezone", "startOfWeek"}, func(key string) error {
+		return errLocation(5439008, "Unrecognized argument to $dateTrunc: %s. Expected arguments are date, unit, and optionally, binSize, timezone, startOfWeek", key)
 	})
-	if perr != nil {
-		return nil, perr
+	if err != nil {
+		return nil, err
 	}
 	if nodes[0] == nil {
 		return nil, errLocation(5439009, "Missing 'date' parameter to $dateTrunc")
@@ -1407,7 +1381,7 @@ func parseExprDateTrunc(ps *exprParser, name string, arg bson.RawValue) (exprNod
 		return nil, errLocation(5439010, "Missing 'unit' parameter to $dateTrunc")
 	}
 	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals := make([]bson.RawValue, len(keys))
+		vals := make([]bson.RawValue, len(nodes))
 		for i, n := range nodes {
 			if n == nil {
 				continue
@@ -1514,4 +1488,22 @@ func zoneAndWeekStart(op, unit string, hasTZ bool, tz bson.RawValue, hasWeek boo
 		return nil, 0, false, errLocation(5439016, "%s parameter 'startOfWeek' value cannot be recognized as a day of a week: %s", op, sw)
 	}
 	return loc, d, false, nil
+}
+
+// parseNamedOperands parses the fields of an operator's object argument
+// (arg, a document) as operands, by position in keys (nil for a missing
+// one); unknown names the error of a field not in keys.
+func (ps *exprParser) parseNamedOperands(arg bson.RawValue, keys []string, unknown func(key string) error) ([]exprNode, error) {
+	nodes := make([]exprNode, len(keys))
+	var perr error
+	iterElements(arg.Value, func(key string, v bson.RawValue) bool {
+		i := slices.Index(keys, key)
+		if i < 0 {
+			perr = unknown(key)
+			return false
+		}
+		nodes[i], perr = ps.parseOperand(v)
+		return perr == nil
+	})
+	return nodes, perr
 }
