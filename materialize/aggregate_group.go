@@ -404,11 +404,7 @@ func compileBucket(arg bson.RawValue, vars *Variables) (aggStage, error) {
 	iterElements(spec, func(key string, v bson.RawValue) bool {
 		switch key {
 		case "groupBy":
-			ok := v.Type == bsontype.EmbeddedDocument
-			if s, isStr := v.StringValueOK(); isStr && strings.HasPrefix(s, "$") {
-				ok = true
-			}
-			if !ok {
+			if !isGroupByExpr(v) {
 				perr = errLocation(40202, "The $bucket 'groupBy' field must be defined as a $-prefixed path or an expression, but found: %s.", aggValueString(v))
 				return false
 			}
@@ -568,4 +564,14 @@ func groupDoc(keys []string, id bson.RawValue, accs []*accState) (bson.Raw, erro
 		vals = append(vals, v)
 	}
 	return buildDoc(keys, vals), nil
+}
+
+// isGroupByExpr reports whether v may be the groupBy of $bucket or
+// $bucketAuto: a $-prefixed path or an expression object.
+func isGroupByExpr(v bson.RawValue) bool {
+	if v.Type == bsontype.EmbeddedDocument {
+		return true
+	}
+	s, ok := v.StringValueOK()
+	return ok && strings.HasPrefix(s, "$")
 }

@@ -189,11 +189,7 @@ func compileBucketAuto(arg bson.RawValue, vars *Variables) (aggStage, error) {
 	iterElements(spec, func(key string, v bson.RawValue) bool {
 		switch key {
 		case "groupBy":
-			ok := v.Type == bsontype.EmbeddedDocument
-			if s, isStr := v.StringValueOK(); isStr && strings.HasPrefix(s, "$") {
-				ok = true
-			}
-			if !ok {
+			if !isGroupByExpr(v) {
 				perr = errLocation(40239, "The $bucketAuto 'groupBy' field must be defined as a $-prefixed path or an expression object, but found: %s.", aggValueString(v))
 				return false
 			}

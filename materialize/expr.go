@@ -522,6 +522,25 @@ func fixedExpr(ps *exprParser, name string, arg bson.RawValue, n int, fn func(va
 	}), nil
 }
 
+// rangeExpr is fixedExpr for an operator that takes lo to hi arguments,
+// with the server's error (code 28667) for another count.
+func rangeExpr(ps *exprParser, name string, arg bson.RawValue, lo, hi int, fn func(vals []bson.RawValue) (bson.RawValue, error)) (exprNode, error) {
+	args, err := ps.parseArgs(arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) < lo || len(args) > hi {
+		return nil, errLocation(28667, "Expression %s takes at least %d arguments, and at most %d, but %d were passed in.", name, lo, hi, len(args))
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, args)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		return fn(vals)
+	}), nil
+}
+
 // unaryExpr is fixedExpr for one argument, without the argument slice.
 func unaryExpr(ps *exprParser, name string, arg bson.RawValue, fn func(v bson.RawValue) (bson.RawValue, error)) (exprNode, error) {
 	args, err := ps.parseFixedArgs(name, arg, 1)

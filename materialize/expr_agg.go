@@ -3,6 +3,7 @@ package materialize
 import (
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,18 +75,30 @@ func namedArgs(name string, arg bson.RawValue, allowed []string, unknownCode, ob
 		return nil, errLocation(objCode, "%s only supports an object as its argument", name)
 	}
 	out := map[string]bson.RawValue{}
+	err := namedArgFields(d, allowed, func(key string) error {
+		return errLocation(unknownCode, "Unrecognized parameter to %s: %s", name, key)
+	}, func(i int, v bson.RawValue) error {
+		out[allowed[i]] = v
+		return nil
+	})
+	return out, err
+}
+
+// namedArgFields calls fn with each field of an operator's object argument
+// d and its position in allowed; a field not in allowed fails with
+// unknown(key).
+func namedArgFields(d bson.Raw, allowed []string, unknown func(key string) error, fn func(i int, v bson.RawValue) error) error {
 	var perr error
 	iterElements(d, func(key string, v bson.RawValue) bool {
-		for _, a := range allowed {
-			if a == key {
-				out[key] = v
-				return true
-			}
+		i := slices.Index(allowed, key)
+		if i < 0 {
+			perr = unknown(key)
+			return false
 		}
-		perr = errLocation(unknownCode, "Unrecognized parameter to %s: %s", name, key)
-		return false
+		perr = fn(i, v)
+		return perr == nil
 	})
-	return out, perr
+	return perr
 }
 
 // withVar parses fn with variable name in scope.
@@ -1078,18 +1091,7 @@ func parseExprConcatArrays(ps *exprParser, _ string, arg bson.RawValue) (exprNod
 }
 
 func parseExprSlice(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseArgs(arg)
-	if err != nil {
-		return nil, err
-	}
-	if len(args) < 2 || len(args) > 3 {
-		return nil, errLocation(28667, "Expression $slice takes at least 2 arguments, and at most 3, but %d were passed in.", len(args))
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return rangeExpr(ps, name, arg, 2, 3, func(vals []bson.RawValue) (bson.RawValue, error) {
 		for _, v := range vals {
 			if nullish(v) {
 				return valNull(), nil
@@ -1127,7 +1129,7 @@ func parseExprSlice(ps *exprParser, name string, arg bson.RawValue) (exprNode, e
 			end = min(n, start+cnt)
 		}
 		return makeArray(arr[start:end]), nil
-	}), nil
+	})
 }
 
 func parseExprReverseArray(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
@@ -1155,18 +1157,7 @@ func parseExprReverseArray(ps *exprParser, name string, arg bson.RawValue) (expr
 const maxRangeElements = 1 << 20
 
 func parseExprRange(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseArgs(arg)
-	if err != nil {
-		return nil, err
-	}
-	if len(args) < 2 || len(args) > 3 {
-		return nil, errLocation(28667, "Expression $range takes at least 2 arguments, and at most 3, but %d were passed in.", len(args))
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return rangeExpr(ps, name, arg, 2, 3, func(vals []bson.RawValue) (bson.RawValue, error) {
 		what := []string{"starting value", "ending value", "step value"}
 		codes := []int32{34443, 34445, 34447}
 		nums := []int64{0, 0, 1}
@@ -1191,7 +1182,7 @@ func parseExprRange(ps *exprParser, name string, arg bson.RawValue) (exprNode, e
 			out = append(out, valInt32(int32(i)))
 		}
 		return makeArray(out), nil
-	}), nil
+	})
 }
 
 func parseExprFirstLast(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {

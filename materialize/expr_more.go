@@ -225,18 +225,7 @@ func narrowInt(i int64, wide bool) bson.RawValue {
 }
 
 func parseExprRound(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseArgs(arg)
-	if err != nil {
-		return nil, err
-	}
-	if len(args) < 1 || len(args) > 2 {
-		return nil, errLocation(28667, "Expression %s takes at least 1 arguments, and at most 2, but %d were passed in.", name, len(args))
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return rangeExpr(ps, name, arg, 1, 2, func(vals []bson.RawValue) (bson.RawValue, error) {
 		place := int64(0)
 		if len(vals) == 2 {
 			if nullish(vals[1]) {
@@ -279,7 +268,7 @@ func parseExprRound(ps *exprParser, name string, arg bson.RawValue) (exprNode, e
 		}
 		scale := math.Pow10(int(place))
 		return valDouble(op(f*scale) / scale), nil
-	}), nil
+	})
 }
 
 func parseExprIsType(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
@@ -406,18 +395,7 @@ func indexBounds(name string, vals []bson.RawValue, n int) (int, int, error) {
 }
 
 func parseExprIndexOfArray(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseArgs(arg)
-	if err != nil {
-		return nil, err
-	}
-	if len(args) < 2 || len(args) > 4 {
-		return nil, errLocation(28667, "Expression $indexOfArray takes at least 2 arguments, and at most 4, but %d were passed in.", len(args))
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return rangeExpr(ps, name, arg, 2, 4, func(vals []bson.RawValue) (bson.RawValue, error) {
 		if nullish(vals[0]) {
 			return valNull(), nil
 		}
@@ -435,7 +413,7 @@ func parseExprIndexOfArray(ps *exprParser, name string, arg bson.RawValue) (expr
 			}
 		}
 		return valInt32(-1), nil
-	}), nil
+	})
 }
 
 // setOf returns an array's distinct values (by BSON equality), in order.
@@ -612,18 +590,7 @@ func asciiLower(s string) string {
 }
 
 func parseExprIndexOfStr(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseArgs(arg)
-	if err != nil {
-		return nil, err
-	}
-	if len(args) < 2 || len(args) > 4 {
-		return nil, errLocation(28667, "Expression %s takes at least 2 arguments, and at most 4, but %d were passed in.", name, len(args))
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return rangeExpr(ps, name, arg, 2, 4, func(vals []bson.RawValue) (bson.RawValue, error) {
 		if nullish(vals[0]) {
 			return valNull(), nil
 		}
@@ -663,7 +630,7 @@ func parseExprIndexOfStr(ps *exprParser, name string, arg bson.RawValue) (exprNo
 			}
 		}
 		return valInt32(-1), nil
-	}), nil
+	})
 }
 
 func parseExprReplace(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
@@ -1495,15 +1462,9 @@ func zoneAndWeekStart(op, unit string, hasTZ bool, tz bson.RawValue, hasWeek boo
 // one); unknown names the error of a field not in keys.
 func (ps *exprParser) parseNamedOperands(arg bson.RawValue, keys []string, unknown func(key string) error) ([]exprNode, error) {
 	nodes := make([]exprNode, len(keys))
-	var perr error
-	iterElements(arg.Value, func(key string, v bson.RawValue) bool {
-		i := slices.Index(keys, key)
-		if i < 0 {
-			perr = unknown(key)
-			return false
-		}
-		nodes[i], perr = ps.parseOperand(v)
-		return perr == nil
+	err := namedArgFields(arg.Value, keys, unknown, func(i int, v bson.RawValue) (err error) {
+		nodes[i], err = ps.parseOperand(v)
+		return err
 	})
-	return nodes, perr
+	return nodes, err
 }
