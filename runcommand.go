@@ -96,12 +96,12 @@ func (c *command) check(allowed ...string) error {
 
 func (c *command) wrongType(key string, v bson.RawValue, want string) error {
 	return cmdError(codeTypeMismatch, "TypeMismatch", "BSON field '%s.%s' is the wrong type '%s', expected type '%s'",
-		c.name, key, bsonTypeName(v.Type), want)
+		c.name, key, materialize.TypeName(v.Type), want)
 }
 
 func (c *command) wrongTypes(key string, v bson.RawValue, want string) error {
 	return cmdError(codeTypeMismatch, "TypeMismatch", "BSON field '%s.%s' is the wrong type '%s', expected types '[%s]'",
-		c.name, key, bsonTypeName(v.Type), want)
+		c.name, key, materialize.TypeName(v.Type), want)
 }
 
 func (c *command) missing(key string) error {
@@ -214,7 +214,7 @@ func numberValue(v bson.RawValue) (float64, bool) {
 func (c *command) collName() (string, error) {
 	s, ok := c.arg.StringValueOK()
 	if !ok {
-		return "", serverError(codeInvalidNamespace, "collection name has invalid type %s", bsonTypeName(c.arg.Type))
+		return "", serverError(codeInvalidNamespace, "collection name has invalid type %s", materialize.TypeName(c.arg.Type))
 	}
 	if s == "" {
 		return "", serverError(codeInvalidNamespace, "Invalid namespace specified '%s.'", c.db.name)
@@ -762,7 +762,7 @@ func (c *command) writeCommand(listKey string, extra ...string) (*Collection, []
 	for i, v := range vals {
 		if v.Type != bsontype.EmbeddedDocument {
 			return nil, nil, false, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field '%s.%s.%d' is the wrong type '%s', expected type 'object'",
-				c.name, listKey, i, bsonTypeName(v.Type))
+				c.name, listKey, i, materialize.TypeName(v.Type))
 		}
 		docs[i] = bson.Raw(v.Value)
 	}
@@ -1260,7 +1260,7 @@ func cmdCreateIndexes(ctx context.Context, c *command) (bson.D, error) {
 	defs := make([]*materialize.IndexDef, 0, len(vals))
 	for i, v := range vals {
 		if v.Type != bsontype.EmbeddedDocument {
-			return nil, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field 'createIndexes.indexes.%d' is the wrong type '%s', expected type 'object'", i, bsonTypeName(v.Type))
+			return nil, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field 'createIndexes.indexes.%d' is the wrong type '%s', expected type 'object'", i, materialize.TypeName(v.Type))
 		}
 		spec, err := normalizeIndexSpec(bson.Raw(v.Value))
 		if err != nil {
@@ -1351,7 +1351,7 @@ func cmdDropIndexes(ctx context.Context, c *command) (bson.D, error) {
 		for i, x := range vals {
 			s, ok := x.StringValueOK()
 			if !ok {
-				return nil, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field 'dropIndexes.index.%d' is the wrong type '%s', expected type 'string'", i, bsonTypeName(x.Type))
+				return nil, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field 'dropIndexes.index.%d' is the wrong type '%s', expected type 'string'", i, materialize.TypeName(x.Type))
 			}
 			if s == "*" {
 				return nil, serverError(codeBadValue, "'*' is not a valid index name when dropping multiple indexes")
@@ -1504,7 +1504,7 @@ func cmdGetMore(_ context.Context, c *command) (bson.D, error) {
 		return nil, err
 	}
 	if c.arg.Type != bsontype.Int64 {
-		return nil, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field 'getMore.getMore' is the wrong type '%s', expected type 'long'", bsonTypeName(c.arg.Type))
+		return nil, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field 'getMore.getMore' is the wrong type '%s', expected type 'long'", materialize.TypeName(c.arg.Type))
 	}
 	if _, ok, err := c.str("collection"); err != nil {
 		return nil, err
@@ -1531,7 +1531,7 @@ func cmdKillCursors(_ context.Context, c *command) (bson.D, error) {
 	notFound := bson.A{}
 	for i, v := range vals {
 		if v.Type != bsontype.Int64 {
-			return nil, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field 'killCursors.cursors.%d' is the wrong type '%s', expected type 'long'", i, bsonTypeName(v.Type))
+			return nil, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field 'killCursors.cursors.%d' is the wrong type '%s', expected type 'long'", i, materialize.TypeName(v.Type))
 		}
 		notFound = append(notFound, v.Int64())
 	}
@@ -1542,46 +1542,4 @@ func cmdKillCursors(_ context.Context, c *command) (bson.D, error) {
 		{Key: "cursorsUnknown", Value: bson.A{}},
 		{Key: "ok", Value: 1.0},
 	}, nil
-}
-
-// bsonTypeName is the server's name of a BSON type, as error messages
-// print it.
-func bsonTypeName(t bsontype.Type) string {
-	switch t {
-	case bsontype.Double:
-		return "double"
-	case bsontype.String:
-		return "string"
-	case bsontype.EmbeddedDocument:
-		return "object"
-	case bsontype.Array:
-		return "array"
-	case bsontype.Binary:
-		return "binData"
-	case bsontype.ObjectID:
-		return "objectId"
-	case bsontype.Boolean:
-		return "bool"
-	case bsontype.DateTime:
-		return "date"
-	case bsontype.Null:
-		return "null"
-	case bsontype.Regex:
-		return "regex"
-	case bsontype.Int32:
-		return "int"
-	case bsontype.Timestamp:
-		return "timestamp"
-	case bsontype.Int64:
-		return "long"
-	case bsontype.Decimal128:
-		return "decimal"
-	case bsontype.MinKey:
-		return "minKey"
-	case bsontype.MaxKey:
-		return "maxKey"
-	case bsontype.Undefined:
-		return "undefined"
-	}
-	return t.String()
 }

@@ -90,6 +90,10 @@ var typeAliases = map[string]bsontype.Type{
 	"maxKey":              bsontype.MaxKey,
 }
 
+// TypeName is the server's name of a BSON type ("int", "objectId", ...),
+// as its error messages print it; "missing" for type 0.
+func TypeName(t bsontype.Type) string { return typeName(t) }
+
 // typeName is the server's typeName(BSONType), the inverse of typeAliases:
 // the name $type (aggregation) returns. Other files of the package use it
 // in messages too.
