@@ -43,8 +43,8 @@ func collectionValidator(c *materialize.Collection) (*validator, error) {
 		return nil, nil
 	}
 	opts := c.Options()
-	if len(opts) == 0 {
-		return nil, nil
+	if _, err := opts.LookupErr("validator"); err != nil {
+		return nil, nil // most collections: no validator, no cache lookup (which copies opts)
 	}
 	if v, ok := validators.Load(string(opts)); ok {
 		return v.(*validator), nil
