@@ -68,10 +68,7 @@ func checkpointConfigOf(o Options) checkpointConfig {
 
 // checkpointerOf returns the store's checkpoints, if it keeps any.
 func checkpointerOf(s wal.Store) wal.Checkpointer {
-	if o, ok := s.(*ownedStore); ok {
-		s = o.Store
-	}
-	cp, _ := s.(wal.Checkpointer)
+	cp, _ := storeAs[wal.Checkpointer](s)
 	return cp
 }
 

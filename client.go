@@ -191,6 +191,16 @@ func (s *ownedStore) Close() error {
 	return errors.Join(s.Store.Close(), s.client.Disconnect(context.Background()))
 }
 
+// storeAs returns the store (the one Connect wraps, for a Connect client)
+// as an optional wal interface: checkpoints, tombstones, sizes.
+func storeAs[T any](s wal.Store) (T, bool) {
+	if o, ok := s.(*ownedStore); ok {
+		s = o.Store
+	}
+	t, ok := s.(T)
+	return t, ok
+}
+
 // Open opens (or creates) the embedded log in directory dir: no server
 // needed. Only one Client at a time may have a directory open.
 func Open(ctx context.Context, dir string, opts ...*Options) (*Client, error) {

@@ -471,7 +471,7 @@ func (e *engine) collect(ctx context.Context, store wal.Store, cfg gcConfig, dry
 	e.gc.run.Lock()
 	defer e.gc.run.Unlock()
 	rep := GCReport{Project: e.project, DryRun: dryRun}
-	ts, ok := store.(wal.Tombstoner)
+	ts, ok := storeAs[wal.Tombstoner](store)
 	if !ok && !dryRun {
 		return rep, notSupported(fmt.Sprintf("garbage collection on a %T store (it does not implement wal.Tombstoner)", store))
 	}
@@ -614,15 +614,6 @@ func startGCMonitor(conn *clientConn, store wal.Store, interval time.Duration) *
 	})
 }
 
-// Tombstone lets garbage collection reach the store Connect wraps.
-func (s *ownedStore) Tombstone(ctx context.Context, project string, lsns []wal.LSN) (int, int64, error) {
-	ts, ok := s.Store.(wal.Tombstoner)
-	if !ok {
-		return 0, 0, notSupported(fmt.Sprintf("garbage collection on a %T store", s.Store))
-	}
-	return ts.Tombstone(ctx, project, lsns)
-}
-
 // retained refuses points below the retention horizon.
 func (e *engine) retained(at wal.LSN) error {
 	e.mu.RLock()
@@ -707,7 +698,7 @@ func (c *Client) collectDeletedProject(ctx context.Context, project string, o GC
 		rep.Records = len(lsns)
 		return rep, nil
 	}
-	ts, ok := c.store.(wal.Tombstoner)
+	ts, ok := storeAs[wal.Tombstoner](c.store)
 	if !ok {
 		return rep, notSupported(fmt.Sprintf("garbage collection on a %T store (it does not implement wal.Tombstoner)", c.store))
 	}

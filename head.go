@@ -50,13 +50,9 @@ func (c *Client) LogSize(ctx context.Context) (bytes int64, shared bool, err err
 	if err := c.live(); err != nil {
 		return 0, false, err
 	}
-	s := c.store
-	if o, ok := s.(*ownedStore); ok {
-		s = o.Store
-	}
-	sz, ok := s.(wal.Sizer)
+	sz, ok := storeAs[wal.Sizer](c.store)
 	if !ok {
-		return 0, false, notSupported(fmt.Sprintf("log size on a %T store", s))
+		return 0, false, notSupported(fmt.Sprintf("log size on a %T store", c.store))
 	}
 	return sz.LogSize(ctx, c.eng.project)
 }
