@@ -42,39 +42,26 @@ type PlanOptions struct {
 	// every index is compatible.
 	CollationCompatible func(def *IndexDef) bool
 
-	// The query's collation, set by withCollation: an index answers string
-	// bounds only under the same collation, through its collation keys.
+	// coll is the query's collation (nil: simple). An index whose
+	// collation differs answers no string bound and serves no sort. An
+	// index with a collation holds collation keys for its strings, so it
+	// answers string bounds only when viaKeys lets the planner look them
+	// up by their collation keys (filters; sorts use simple indexes only).
+	// Other bounds (numbers, dates, ...) are the same under every
+	// collation.
 	coll    *Collation
-	collSet bool
+	viaKeys bool
 }
 
 func (o PlanOptions) compatible(def *IndexDef) bool {
-	return o.CollationCompatible == nil || o.CollationCompatible(def)
-}
-
-// withCollation narrows o for a query whose strings compare with coll
-// (nil: simple). An index with a collation holds collation keys for its
-// strings, which the planner's bounds (the query's own values) cannot be
-// compared with, so string bounds and sorts use an index only when both
-// the query and the index are simple; other bounds (numbers, dates, ...)
-// are the same under every collation.
-func (o PlanOptions) withCollation(coll *Collation) PlanOptions {
-	prev := o.CollationCompatible
-	o.CollationCompatible = func(def *IndexDef) bool {
-		if coll != nil || (def != nil && def.Collation != nil) {
-			return false
-		}
-		return prev == nil || prev(def)
+	if o.CollationCompatible != nil && !o.CollationCompatible(def) {
+		return false
 	}
-	return o
-}
-
-// withQueryCollation is withCollation for filters alone: an index whose
-// collation is the query's also answers string bounds, looked up by their
-// collation keys (planIndex).
-func (o PlanOptions) withQueryCollation(coll *Collation) PlanOptions {
-	o.coll, o.collSet = coll, true
-	return o
+	var ixColl *Collation // the _id index compares strings simply
+	if def != nil {
+		ixColl = def.Collation
+	}
+	return ixColl.Equal(o.coll) && (ixColl == nil || o.viaKeys)
 }
 
 // collationSensitive reports whether comparing v depends on a collation.
@@ -228,17 +215,8 @@ func planIndex(s *secIndex, preds *conjPreds, opts PlanOptions) (ixScan, bool) {
 	}
 	compat := opts.compatible(def)
 	key := func(v bson.RawValue) bson.RawValue { return v }
-	if opts.collSet {
-		var ixColl *Collation // the _id index compares strings simply
-		if def != nil {
-			ixColl = def.Collation
-		}
-		switch {
-		case !ixColl.Equal(opts.coll):
-			compat = false
-		case ixColl != nil:
-			key = ixColl.KeyValue // the index holds collation keys
-		}
+	if compat && def != nil && def.Collation != nil {
+		key = def.Collation.KeyValue // the index holds collation keys
 	}
 	usable := func(v bson.RawValue) bool { return compat || !collationSensitive(v) }
 	sc := ixScan{s: s, prefixes: [][]bson.RawValue{nil}}
@@ -524,7 +502,8 @@ func (c *Collection) CandidatesWith(f *Filter, opts PlanOptions) ([]bson.Raw, bo
 	if f == nil {
 		return nil, false
 	}
-	found, _, ok := c.candidates(f, opts.withQueryCollation(f.coll))
+	opts.coll, opts.viaKeys = f.coll, true
+	found, _, ok := c.candidates(f, opts)
 	if !ok {
 		return nil, false
 	}
@@ -636,7 +615,7 @@ func (c *Collection) sortedMatches(f *Filter, sort *Sort, n int, opts PlanOption
 			coll = k.coll
 		}
 	}
-	opts = opts.withCollation(coll)
+	opts.coll, opts.viaKeys = coll, false
 	ss, ok := c.planSort(f.preds, sort, opts)
 	if !ok {
 		return nil, 0, false, nil
