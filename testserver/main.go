@@ -12,6 +12,11 @@
 // `go install github.com/FerretDB/FerretDB/cmd/ferretdb` panics on a missing
 // build/version/version.txt file.
 //
+// Build it with scripts/build-testserver, which patches FerretDB so that its
+// unique _id index serves lookups by _id (unpatched, FerretDB 1.24 indexes
+// one SQLite expression and queries another, so every lookup by _id scans
+// its collection). A plain `go build` works too, and warns at start.
+//
 // What it lacks compared with mongod: no multi-document transactions, no
 // sessions with transaction semantics, and no change streams; it is a
 // standalone server (no replica set). Tests that need those must use a real
@@ -39,6 +44,9 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
+// idIndexPatched is set by scripts/build-testserver.
+var idIndexPatched string
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
@@ -60,6 +68,9 @@ func run() error {
 		return fmt.Errorf("bad -log-level: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if idIndexPatched == "" {
+		fmt.Fprintln(os.Stderr, "testserver: built without scripts/build-testserver: lookups by _id scan their collection")
+	}
 
 	abs, err := filepath.Abs(*dir)
 	if err != nil {

@@ -98,22 +98,16 @@
 //	w:   int64 nonce of the append call, to tell our insert from another's
 //
 // so the built-in _id index is the only index it needs: point lookups find
-// an LSN, range scans read in LSN order. The project's document in
-// argon.wal_projects ({_id: project}, written before the project's first
-// record) also holds its head:
-//
-//	h:   int64, at least the LSN of every acknowledged append
-//
-// An append raises it with $max after its insert and is acknowledged only
-// then; a head above the records (a first append registers its project
-// and head before inserting) is allowed. Tail reads the head (a lookup in
-// a collection of one small document per project) and reads the records
-// collection only when the head is above the newest LSN it knows; a
-// project document without h (a log from before the head existed) makes
-// Tail probe the records as before, and the next append sets it. Every
-// process appending to a log must maintain the head: a writer that does
-// not (an older argon) makes its appends invisible to readers until the
-// next append of one that does. A record larger than a MongoDB
+// an LSN, range scans read in LSN order. An append is one ordered insert of
+// its records; a duplicate key on the first means another writer holds the
+// LSN. The project's document in argon.wal_projects ({_id: project, c:
+// time}, written before the project's first record) lists the project.
+// Tail needs no other document: the log is dense, so a store that knows
+// LSN n exists finds the tail by looking up n+1 (one indexed lookup when
+// nothing is new), galloping and bisecting otherwise. Earlier versions
+// also kept a head field h in the project document, raised after every
+// insert and trusted by their Tail; this version ignores it, and such
+// versions must not share a log with this one. A record larger than a MongoDB
 // document keeps its encoding in argon.wal_chunks (8 MiB chunks, written
 // first) and the record document, written last, names them: it is the
 // commit point, so a large record is never half written. Appends use write

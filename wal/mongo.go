@@ -31,12 +31,9 @@ const (
 	mfNonce   = "w" // random per append call: tells our own insert from another writer's
 	mfChunks  = "x" // chunk set id, when the ops live in the chunks collection
 	mfNChunks = "n" // number of chunks
-	// The project's document in the projects collection carries the head:
-	// an LSN at least as high as every acknowledged append's. Appenders
-	// raise it ($max) before they acknowledge; readers look it up instead
-	// of probing the (large) records collection. A project document without
-	// it (a log written before the head existed) is read by probing.
-	mfHead = "h"
+	// The project's document in the projects collection: {_id: project,
+	// c: time of the first append}.
+	mfCreated = "c"
 	// Records whose encoding exceeds mongoInlineLimit are split into
 	// chunks of mongoChunkSize bytes in the chunks collection, written before
 	// the record document; the record document is the commit point, so a
@@ -176,13 +173,9 @@ func (s *MongoStore) opCtx(ctx context.Context) (context.Context, context.Cancel
 	return c, cancel, nil
 }
 
-// Append implements Store. It acknowledges records only once the project's
-// head covers them (see the package documentation). In the one case the
-// head cannot be raised after the records committed (the server became
-// unreachable in between, through several retries) it returns 0 and an
-// error that says the records are committed: as with a driver reply lost
-// after a commit, the caller cannot tell the write did not happen, and the
-// next append finds the LSNs taken and catches up.
+// Append implements Store. An append is one ordered insert into the
+// records collection (plus the chunks of records too large for one
+// document, and the project's registration before its first record).
 func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) (int, error) {
 	if err := ValidateProjectName(project); err != nil {
 		return 0, err
@@ -227,9 +220,9 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	}
 	last := recs[len(recs)-1].LSN
 	if recs[0].LSN == 1 {
-		// Register the project (with its head) before its first record, so
-		// Projects never misses a project that has records.
-		if err := s.raiseHead(ctx, project, last); err != nil {
+		// Register the project before its first record, so Projects never
+		// misses a project that has records.
+		if err := s.register(ctx, project, recs[0].Time); err != nil {
 			s.dropChunks(chunkSets)
 			return 0, fmt.Errorf("wal: mongodb store: registering project %q: %w", project, err)
 		}
@@ -237,13 +230,6 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	_, insErr := s.records.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	if insErr == nil {
 		s.hint(project, last, recs[len(recs)-1].Time)
-		// The head is raised after the insert, not concurrently with it: on
-		// the test server, which serializes writes, two concurrent writes
-		// took longer (lock contention) than the same two one after the
-		// other (BENCHMARKS.md).
-		if err := s.awaitHead(project, last); err != nil {
-			return 0, err
-		}
 		return len(recs), nil
 	}
 	// An ordered insert that failed on its first document with a duplicate
@@ -265,9 +251,6 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	s.dropChunks(chunkSets[min(n, len(chunkSets)):])
 	if n > 0 {
 		s.hint(project, recs[n-1].LSN, recs[n-1].Time)
-		if err := s.awaitHead(project, recs[n-1].LSN); err != nil {
-			return 0, err
-		}
 	}
 	switch {
 	case n == len(recs):
@@ -279,66 +262,16 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 	}
 }
 
-// raiseHead raises project's head to at least lsn, creating the project
-// document if needed.
-func (s *MongoStore) raiseHead(ctx context.Context, project string, lsn LSN) error {
-	filter := bson.D{{Key: "_id", Value: project}}
-	update := bson.D{{Key: "$max", Value: bson.D{{Key: mfHead, Value: int64(lsn)}}}}
-	// The document exists after the project's first append: a plain update
-	// (on the test server, less than half the cost of an upsert) usually
-	// does.
-	if lsn > 1 {
-		res, err := s.projects.UpdateOne(ctx, filter, update)
-		if err != nil || res.MatchedCount > 0 {
-			return err
-		}
-	}
-	_, err := s.projects.UpdateOne(ctx, filter, update, options.Update().SetUpsert(true))
+// register creates project's document if it does not exist yet.
+func (s *MongoStore) register(ctx context.Context, project string, t time.Time) error {
+	_, err := s.projects.UpdateOne(ctx, bson.D{{Key: "_id", Value: project}},
+		bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: mfCreated, Value: t}}}},
+		options.Update().SetUpsert(true))
 	if mongo.IsDuplicateKeyError(err) {
 		// Two first upserts raced; the document exists now.
-		_, err = s.projects.UpdateOne(ctx, filter, update)
+		err = nil
 	}
 	return err
-}
-
-// awaitHead raises the head to at least lsn once records up to lsn are
-// committed, retrying a failed raise. Records must not be acknowledged
-// before the head covers them, or another process could read without
-// seeing them. When the head cannot be raised the records are committed
-// but not acknowledged: the error says so, like a driver reply lost after a
-// commit.
-func (s *MongoStore) awaitHead(project string, lsn LSN) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-		err = s.raiseHead(ctx, project, lsn)
-		cancel()
-		if err == nil {
-			return nil
-		}
-	}
-	return fmt.Errorf("wal: mongodb store: project %q lsn %d is committed but its head could not be raised, so other processes may not see it before the next append: %w", project, lsn, err)
-}
-
-// head returns project's head, and false for a log without one.
-func (s *MongoStore) head(ctx context.Context, project string) (LSN, bool, error) {
-	var doc bson.Raw
-	err := s.projects.FindOne(ctx, bson.D{{Key: "_id", Value: project}},
-		options.FindOne().SetProjection(bson.D{{Key: mfHead, Value: 1}})).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("wal: mongodb store: reading the head of %q: %w", project, err)
-	}
-	h, ok := doc.Lookup(mfHead).Int64OK()
-	if !ok || h < 0 {
-		return 0, false, nil
-	}
-	return LSN(h), true, nil
 }
 
 // resolve reads back the records an append tried to insert and returns how
@@ -446,7 +379,7 @@ func (s *MongoStore) hint(project string, lsn LSN, t time.Time) {
 }
 
 // probe reports whether lsn exists, and its time. It is a point lookup by
-// _id: the one query every MongoDB-wire server answers from an index.
+// _id, which MongoDB answers from the _id index.
 func (s *MongoStore) probe(ctx context.Context, project string, lsn LSN) (bool, time.Time, error) {
 	var doc bson.Raw
 	err := s.records.FindOne(ctx, bson.D{{Key: "_id", Value: mongoRecordID(project, lsn)}},
@@ -464,30 +397,23 @@ func (s *MongoStore) probe(ctx context.Context, project string, lsn LSN) (bool, 
 	return true, time.UnixMilli(ms).UTC(), nil
 }
 
-// Tail implements Store. It reads the project's head first (one lookup in
-// the small projects collection): every acknowledged append is at or below
-// it, so when the newest LSN this store knows to exist is not below the
-// head, that LSN is the answer; otherwise the head itself is usually the
-// tail (one more lookup). A head above the records (a project's first
-// append raises it before inserting) and a log without a head fall back to
-// probing: because the log is dense, "lsn n exists" is true exactly for
-// n <= tail, so Tail gallops forward from the newest LSN it knows and then
-// bisects, with point lookups by _id only.
+// Tail implements Store. Because the log is dense, "lsn n exists" is true
+// exactly for n <= tail, so Tail gallops forward from the newest LSN this
+// store knows to exist and then bisects, with point lookups by _id only
+// (servers that serve no range from an index, such as FerretDB, still
+// serve those). The usual
+// Tail, with the newest LSN and its time known, is the single lookup of
+// the LSN after it.
 func (s *MongoStore) Tail(ctx context.Context, project string) (LSN, time.Time, error) {
 	ctx, cancel, err := s.opCtx(ctx)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
 	defer cancel()
-	head, hasHead, err := s.head(ctx, project)
-	if err != nil {
-		return 0, time.Time{}, err
-	}
 	s.hintMu.Lock()
 	h := s.hints[project]
 	s.hintMu.Unlock()
-	// Records are never removed, so a hinted LSN exists: with its time
-	// known, the usual Tail is the single lookup of hint+1.
+	// Records are never removed, so a hinted LSN exists.
 	lo, loTime := h.lsn, h.t
 	if lo > 0 && loTime.IsZero() {
 		ok, t, err := s.probe(ctx, project, lo)
@@ -499,25 +425,10 @@ func (s *MongoStore) Tail(ctx context.Context, project string) (LSN, time.Time, 
 		}
 		loTime = t
 	}
-	if hasHead && head <= lo {
-		s.hint(project, lo, loTime)
-		return lo, loTime, nil
-	}
 	// Invariant: lo exists (or is 0); hi does not.
 	step := LSN(1)
 	hi := lo + step
-	if hasHead {
-		ok, t, err := s.probe(ctx, project, head)
-		if err != nil {
-			return 0, time.Time{}, err
-		}
-		if ok {
-			s.hint(project, head, t)
-			return head, t, nil
-		}
-		hi = head
-	}
-	for !hasHead {
+	for {
 		ok, t, err := s.probe(ctx, project, hi)
 		if err != nil {
 			return 0, time.Time{}, err
