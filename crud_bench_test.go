@@ -10,7 +10,8 @@ package argon
 //	target=embedded    argon on its embedded store (Open on a temporary
 //	                   directory)
 //
-// Run them with the test server (see internal/testenv and testserver/):
+// Run them with the test server as scripts/build-testserver builds it (see
+// internal/testenv and testserver/):
 //
 //	ARGON_TEST_MONGODB_URI=mongodb://127.0.0.1:PORT/ go test -run '^$' \
 //	  -bench '^Benchmark(FindOneByID|FindSelective|InsertOne|UpdateOne)$' \
