@@ -61,6 +61,9 @@ const codeInvalidOptionsAgg int32 = 72
 type aggregateSpec struct {
 	pipeline *materialize.Pipeline
 	hint     bson.RawValue
+	// underDefault compiles the pipeline again under a collection's
+	// default collation; nil when the command names a collation.
+	underDefault func(*materialize.Collation) (*materialize.Pipeline, error)
 }
 
 // compileAggregate checks the options and compiles the pipeline.
@@ -94,9 +97,15 @@ func compileAggregate(c codec, pipeline interface{}, opts []*options.AggregateOp
 	// AllowDiskUse, BatchSize, BypassDocumentValidation, MaxTime,
 	// MaxAwaitTime and Comment have no effect in-process.
 	// $sample draws a new random sample on every call, as on the server.
-	spec.pipeline, err = materialize.CompileAggregate(raw, materialize.AggregateOptions{Let: let, Seed: time.Now().UnixNano(), Collation: collation})
+	seed := time.Now().UnixNano()
+	spec.pipeline, err = materialize.CompileAggregate(raw, materialize.AggregateOptions{Let: let, Seed: seed, Collation: collation})
 	if err != nil {
 		return nil, commandError(err)
+	}
+	if ao.Collation == nil {
+		spec.underDefault = func(d *materialize.Collation) (*materialize.Pipeline, error) {
+			return materialize.CompileAggregate(raw, materialize.AggregateOptions{Let: let, Seed: seed, Collation: d})
+		}
 	}
 	return spec, nil
 }
@@ -108,7 +117,17 @@ func (spec *aggregateSpec) run(st *materialize.State, db, coll string) ([]bson.R
 		return nsSeq(st, db, name)
 	}
 	var in materialize.DocSeq = materialize.SliceSeq(nil)
-	if coll != "" && !spec.pipeline.IsSourcePipeline() {
+	pipeline := spec.pipeline
+	if coll != "" {
+		c := st.Collection(materialize.Namespace{DB: db, Coll: coll})
+		if d := c.DefaultCollation(); d != nil && spec.underDefault != nil {
+			var err error
+			if pipeline, err = spec.underDefault(d); err != nil {
+				return nil, commandError(err)
+			}
+		}
+	}
+	if coll != "" && !pipeline.IsSourcePipeline() {
 		c := st.Collection(materialize.Namespace{DB: db, Coll: coll})
 		if _, _, isView := viewDef(c); isView {
 			var err error
@@ -122,7 +141,7 @@ func (spec *aggregateSpec) run(st *materialize.State, db, coll string) ([]bson.R
 			in = collectionSeq(c)
 		}
 	}
-	p := spec.pipeline.WithResolver(resolve)
+	p := pipeline.WithResolver(resolve)
 	docs, err := materialize.CollectSeq(p.Run(in))
 	if err != nil {
 		return nil, commandError(err)

@@ -83,6 +83,25 @@ type stmt struct {
 	err error
 	// bypass skips schema validation (BypassDocumentValidation).
 	bypass bool
+	// underDefault builds the statement again under a collection's
+	// default collation; nil when the statement names a collation (or is
+	// an insert).
+	underDefault func(*options.Collation) stmt
+}
+
+// forColl returns the statement to run on collection c: s itself, or s
+// compiled again under c's default collation when s names no collation.
+func (s *stmt) forColl(c *materialize.Collection) *stmt {
+	if s.underDefault == nil || s.err != nil {
+		return s
+	}
+	d := defaultCollation(c)
+	if d == nil {
+		return s
+	}
+	r := s.underDefault(d)
+	r.index, r.bypass = s.index, s.bypass
+	return &r
 }
 
 // stmtResult is the outcome of one statement.
@@ -230,7 +249,7 @@ func matchDocs(c *materialize.Collection, f *materialize.Filter, positional bool
 func runStmts(w *working, stmts []stmt, ordered bool) ([]stmtResult, error) {
 	results := make([]stmtResult, 0, len(stmts))
 	for i := range stmts {
-		s := &stmts[i]
+		s := stmts[i].forColl(w.coll())
 		var r stmtResult
 		var err error
 		if s.err != nil {
@@ -781,6 +800,15 @@ func (coll *Collection) deleteStmt(filter interface{}, collation *options.Collat
 		return stmt{}, let.err
 	}
 	s := stmt{kind: stmtDelete, multi: multi, hint: h}
+	if collation == nil {
+		s.underDefault = func(d *options.Collation) stmt {
+			r, err := coll.deleteStmt(filter, d, hint, multi, let)
+			if err != nil && r.err == nil {
+				r.err = err
+			}
+			return r
+		}
+	}
 	var c *materialize.Collation
 	if c, s.err = collationArg(collation); s.err != nil {
 		return s, unsupportedStmt(s.err)
@@ -846,6 +874,15 @@ func (coll *Collection) updateStmt(filter, update interface{}, multi, replace bo
 	if replace {
 		s.kind = stmtReplace
 		s.repl = u
+	}
+	if collation == nil {
+		s.underDefault = func(d *options.Collation) stmt {
+			r, err := coll.updateStmt(filter, update, multi, replace, af, d, hint, upsert, let)
+			if err != nil && r.err == nil {
+				r.err = err
+			}
+			return r
+		}
 	}
 	var c *materialize.Collation
 	if c, s.err = collationArg(collation); s.err != nil {

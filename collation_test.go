@@ -248,13 +248,15 @@ func TestCollection_Collation_Concurrent(t *testing.T) {
 func TestDatabase_CreateCollection_Collation(t *testing.T) {
 	ctx := context.Background()
 	db := crudClient(t).Database("db")
-	err := db.CreateCollection(ctx, "a", options.CreateCollection().SetCollation(&options.Collation{Locale: "en"}))
-	assert.ErrorIs(t, err, ErrNotSupported)
 	var ce CommandError
-	err = db.CreateCollection(ctx, "b", options.CreateCollection().SetCollation(&options.Collation{Locale: "zz"}))
+	err := db.CreateCollection(ctx, "b", options.CreateCollection().SetCollation(&options.Collation{Locale: "zz"}))
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, int32(2), ce.Code)
 	require.NoError(t, db.CreateCollection(ctx, "c", options.CreateCollection().SetCollation(&options.Collation{Locale: "simple"})))
+	specs, err := db.ListCollectionSpecifications(ctx, bson.D{{Key: "name", Value: "c"}})
+	require.NoError(t, err)
+	require.Len(t, specs, 1)
+	assert.Nil(t, specs[0].Options.Lookup("collation").Value, "{locale: simple} is no default collation")
 }
 
 func TestCollection_Collation_Projection(t *testing.T) {

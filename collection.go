@@ -729,6 +729,13 @@ func (coll *Collection) find(ctx context.Context, filter interface{}, fo *option
 	if isView {
 		return spec.runView(view)
 	}
+	if d := defaultCollation(c); d != nil && fo.Collation == nil {
+		under := *fo
+		under.Collation = d
+		if spec, err = coll.compileFind(filter, &under); err != nil {
+			return nil, err
+		}
+	}
 	return spec.run(c)
 }
 
@@ -813,6 +820,11 @@ func (coll *Collection) CountDocuments(ctx context.Context, filter interface{}, 
 	if err := hintError(c, hint); err != nil {
 		return 0, commandError(err)
 	}
+	if d := c.DefaultCollation(); d != nil && co.Collation == nil {
+		if f, err = materialize.CompileFilterWithOptions(raw, materialize.FilterOptions{Collation: d}); err != nil {
+			return 0, commandError(err)
+		}
+	}
 	var docs []matched
 	if isView {
 		docs, err = matchSlice(view, f, false, 0)
@@ -880,6 +892,12 @@ func (coll *Collection) Distinct(ctx context.Context, fieldName string, filter i
 	if err != nil {
 		return nil, err
 	}
+	if d := c.DefaultCollation(); d != nil && do.Collation == nil {
+		collation = d
+		if f, err = materialize.CompileFilterWithOptions(raw, materialize.FilterOptions{Collation: d}); err != nil {
+			return nil, commandError(err)
+		}
+	}
 	var docs []matched
 	if isView {
 		docs, err = matchSlice(view, f, false, 0)
@@ -917,6 +935,50 @@ type famSpec struct {
 	remove    bool
 	st        stmt // the update or replacement, and upsert
 	returnNew bool
+	// findUnder compiles find again under a collection's default
+	// collation; nil when the command names a collation.
+	findUnder func(*options.Collation) (*findSpec, error)
+}
+
+// famFind sets up fam.find (and fam.findUnder when the command names no
+// collation) from the command's filter and find options.
+func (coll *Collection) famFind(fam *famSpec, filter interface{}, fo options.FindOptions) (*famSpec, error) {
+	spec, err := coll.compileFind(filter, &fo)
+	if err != nil {
+		return nil, err
+	}
+	fam.find = spec
+	if fo.Collation == nil {
+		fam.findUnder = func(d *options.Collation) (*findSpec, error) {
+			under := fo
+			under.Collation = d
+			return coll.compileFind(filter, &under)
+		}
+	}
+	return fam, nil
+}
+
+// forColl returns the command to run on collection c: fam itself, or fam
+// compiled again under c's default collation when it names no collation.
+func (fam *famSpec) forColl(c *materialize.Collection) (*famSpec, error) {
+	d := defaultCollation(c)
+	if fam.findUnder == nil || d == nil {
+		return fam, nil
+	}
+	find, err := fam.findUnder(d)
+	if err != nil {
+		return nil, err
+	}
+	out := *fam
+	out.find = find
+	if !fam.remove {
+		s := fam.st.forColl(c)
+		if s.err != nil {
+			return nil, s.err
+		}
+		out.st = *s
+	}
+	return &out, nil
 }
 
 // FindOneAndDelete deletes the first document that matches filter (after
@@ -924,11 +986,11 @@ type famSpec struct {
 // deletion is durable, per the store, when it returns.
 func (coll *Collection) FindOneAndDelete(ctx context.Context, filter interface{}, opts ...*options.FindOneAndDeleteOptions) *SingleResult {
 	o := options.MergeFindOneAndDeleteOptions(opts...)
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
+	fam, err := coll.famFind(&famSpec{remove: true}, filter, options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, coll.codec.registry())
 	}
-	return coll.findAndModify(ctx, &famSpec{find: spec, remove: true})
+	return coll.findAndModify(ctx, fam)
 }
 
 // FindOneAndReplace replaces the first document that matches filter (after
@@ -949,12 +1011,13 @@ func (coll *Collection) FindOneAndReplace(ctx context.Context, filter interface{
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
+	s.bypass = o.BypassDocumentValidation != nil && *o.BypassDocumentValidation
+	fam, err := coll.famFind(&famSpec{st: s, returnNew: o.ReturnDocument != nil && *o.ReturnDocument == options.After},
+		filter, options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	s.bypass = o.BypassDocumentValidation != nil && *o.BypassDocumentValidation
-	return coll.findAndModify(ctx, &famSpec{find: spec, st: s, returnNew: o.ReturnDocument != nil && *o.ReturnDocument == options.After})
+	return coll.findAndModify(ctx, fam)
 }
 
 // FindOneAndUpdate applies update to the first document that matches
@@ -972,12 +1035,13 @@ func (coll *Collection) FindOneAndUpdate(ctx context.Context, filter interface{}
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	spec, err := coll.compileFind(filter, &options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
+	s.bypass = o.BypassDocumentValidation != nil && *o.BypassDocumentValidation
+	fam, err := coll.famFind(&famSpec{st: s, returnNew: o.ReturnDocument != nil && *o.ReturnDocument == options.After},
+		filter, options.FindOptions{Sort: o.Sort, Projection: o.Projection, Collation: o.Collation, Hint: o.Hint, Let: o.Let})
 	if err != nil {
 		return singleResult(nil, err, reg)
 	}
-	s.bypass = o.BypassDocumentValidation != nil && *o.BypassDocumentValidation
-	return coll.findAndModify(ctx, &famSpec{find: spec, st: s, returnNew: o.ReturnDocument != nil && *o.ReturnDocument == options.After})
+	return coll.findAndModify(ctx, fam)
 }
 
 func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *SingleResult {
@@ -1003,9 +1067,14 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 	defer cancel()
 	var out bson.Raw
 	var outPos int
+	given := fam
 	_, err := coll.client.eng.write(ctx, coll.client.branch, func(st *materialize.State) ([]wal.Op, error) {
 		out, outPos = nil, -1
 		if err := viewWriteError(st, coll.ns()); err != nil {
+			return nil, stateErr(err)
+		}
+		var err error
+		if fam, err = given.forColl(st.Collection(coll.ns())); err != nil {
 			return nil, stateErr(err)
 		}
 		w := &working{st: st, ns: coll.ns(), now: time.Now(), bypass: fam.st.bypass}

@@ -136,10 +136,13 @@ func (db *Database) Drop(ctx context.Context) error {
 
 // CreateCollection creates the collection name, which must not exist yet
 // (code 48 NamespaceExists). StorageEngine, DefaultIndexOptions and
-// ChangeStreamPreAndPostImages are stored and listed; capped, time-series,
-// clustered and encrypted collections, validators and default collations
-// (other than {locale: "simple"}) return errors wrapping ErrNotSupported. The collection is durable, per the
-// store, when CreateCollection returns.
+// ChangeStreamPreAndPostImages are stored and listed. A collation becomes
+// the collection's default, as on the server: operations without a
+// collation of their own and indexes created without one use it, and its
+// _id index compares with it (so _id values equal under it conflict).
+// Capped, time-series, clustered and encrypted collections return errors
+// wrapping ErrNotSupported. The collection is durable, per the store, when
+// CreateCollection returns.
 func (db *Database) CreateCollection(ctx context.Context, name string, opts ...*options.CreateCollectionOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -148,12 +151,10 @@ func (db *Database) CreateCollection(ctx context.Context, name string, opts ...*
 		return err
 	}
 	cco := options.MergeCreateCollectionOptions(opts...)
-	// {locale: "simple"} is no default collation; any other valid one
-	// would have to apply to every operation and index, _id included.
-	if c, err := collationArg(cco.Collation); err != nil {
+	// {locale: "simple"} is no default collation.
+	collation, err := collationArg(cco.Collation)
+	if err != nil {
 		return commandError(err)
-	} else if c != nil {
-		return notSupported("collection default collations (give the collation to each operation and index instead)")
 	}
 	switch {
 	case cco.Capped != nil && *cco.Capped, cco.SizeInBytes != nil, cco.MaxDocuments != nil:
@@ -168,6 +169,10 @@ func (db *Database) CreateCollection(ctx context.Context, name string, opts ...*
 		return notSupported("expireAfterSeconds on collections (time-series and clustered collections)")
 	}
 	idx, doc := bsoncore.AppendDocumentStart(nil)
+	if collation != nil {
+		// Stored and listed as the server does: every field resolved.
+		doc = bsoncore.AppendDocumentElement(doc, "collation", bsoncore.Document(collation.Spec()))
+	}
 	if cco.ChangeStreamPreAndPostImages != nil {
 		d, err := db.codec.marshal(cco.ChangeStreamPreAndPostImages)
 		if err != nil {
@@ -217,7 +222,7 @@ func (db *Database) CreateCollection(ctx context.Context, name string, opts ...*
 	ctx, cancel := db.client.opContext(ctx)
 	defer cancel()
 	ns := materialize.Namespace{DB: db.name, Coll: name}
-	_, err := db.client.eng.write(ctx, db.client.branch, func(st *materialize.State) ([]wal.Op, error) {
+	_, err = db.client.eng.write(ctx, db.client.branch, func(st *materialize.State) ([]wal.Op, error) {
 		if st.Collection(ns) != nil {
 			return nil, stateErr(serverError(codeNamespaceExists, "Collection %s already exists.", ns))
 		}
@@ -267,7 +272,7 @@ func (db *Database) collectionInfos(ctx context.Context, filter interface{}, opt
 			d = append(d,
 				bson.E{Key: "options", Value: opts},
 				bson.E{Key: "info", Value: bson.D{{Key: "readOnly", Value: false}}},
-				bson.E{Key: "idIndex", Value: materialize.IDIndexSpec()})
+				bson.E{Key: "idIndex", Value: st.Collection(ns).IDIndexSpec()})
 		}
 		raw, err := bson.Marshal(d)
 		if err != nil {

@@ -44,7 +44,6 @@ func TestDatabase_CreateCollection_Table(t *testing.T) {
 	for name, o := range map[string]*options.CreateCollectionOptions{
 		"capped":     options.CreateCollection().SetCapped(true).SetSizeInBytes(1024),
 		"timeseries": options.CreateCollection().SetTimeSeriesOptions(options.TimeSeries().SetTimeField("t")),
-		"collation":  options.CreateCollection().SetCollation(&options.Collation{Locale: "en"}),
 	} {
 		err := db.CreateCollection(ctx, "x", o)
 		assert.ErrorIs(t, err, ErrNotSupported, name)

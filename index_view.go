@@ -55,7 +55,7 @@ func (iv IndexView) specs(ctx context.Context) ([]bson.Raw, error) {
 	if err != nil || c == nil {
 		return nil, err
 	}
-	out := []bson.Raw{materialize.IDIndexSpec()}
+	out := []bson.Raw{c.IDIndexSpec()}
 	for _, ix := range c.Indexes() {
 		out = append(out, ix.Spec)
 	}
@@ -106,6 +106,7 @@ func (iv IndexView) CreateMany(ctx context.Context, models []IndexModel, opts ..
 	coll := iv.coll
 	names := make([]string, 0, len(models))
 	defs := make([]*materialize.IndexDef, 0, len(models))
+	inherit := make([]bool, 0, len(models))
 	for _, model := range models {
 		if model.Keys == nil {
 			return nil, fmt.Errorf("index model keys cannot be nil")
@@ -126,6 +127,7 @@ func (iv IndexView) CreateMany(ctx context.Context, models []IndexModel, opts ..
 			model.Options = options.Index()
 		}
 		model.Options.SetName(name) // the driver records the name in the caller's options too
+		inherit = append(inherit, model.Options.Collation == nil)
 		spec, err := iv.specDoc(keys, name, model.Options)
 		if err != nil {
 			return nil, err
@@ -136,7 +138,7 @@ func (iv IndexView) CreateMany(ctx context.Context, models []IndexModel, opts ..
 		}
 		defs = append(defs, def)
 	}
-	if _, _, err := iv.createDefs(ctx, defs); err != nil {
+	if _, _, err := iv.createDefs(ctx, defs, inherit); err != nil {
 		return nil, err
 	}
 	return names, nil
@@ -144,8 +146,9 @@ func (iv IndexView) CreateMany(ctx context.Context, models []IndexModel, opts ..
 
 // createDefs creates the parsed indexes defs in one record and returns how
 // many indexes (_id_ included, 0 for a missing collection) the collection
-// had before and has after.
-func (iv IndexView) createDefs(ctx context.Context, defs []*materialize.IndexDef) (before, after int, err error) {
+// had before and has after. An index whose inherit is true was given no
+// collation and takes the collection's default one, as on the server.
+func (iv IndexView) createDefs(ctx context.Context, defs []*materialize.IndexDef, inherit []bool) (before, after int, err error) {
 	coll := iv.coll
 	if err := coll.client.live(); err != nil {
 		return 0, 0, err
@@ -171,8 +174,14 @@ func (iv IndexView) createDefs(ctx context.Context, defs []*materialize.IndexDef
 			before = len(c.Indexes()) + 1
 		}
 		after = max(before, 1)
-		for _, def := range defs {
+		for i, def := range defs {
 			c := w.coll()
+			if d := c.DefaultCollation(); d != nil && inherit[i] {
+				var err error
+				if def, err = withCollation(def, d); err != nil {
+					return nil, stateErr(err)
+				}
+			}
 			exists, err := c.CheckNewIndex(w.ns, def)
 			if err != nil {
 				return nil, stateErr(err)
@@ -195,6 +204,21 @@ func (iv IndexView) createDefs(ctx context.Context, defs []*materialize.IndexDef
 		return 0, 0, commandError(err)
 	}
 	return before, after, nil
+}
+
+// withCollation returns def with collation d added to its specification.
+func withCollation(def *materialize.IndexDef, d *materialize.Collation) (*materialize.IndexDef, error) {
+	idx, doc := bsoncore.AppendDocumentStart(nil)
+	elems, err := def.Spec.Elements()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range elems {
+		doc = append(doc, e...)
+	}
+	doc = bsoncore.AppendDocumentElement(doc, "collation", bsoncore.Document(d.Spec()))
+	doc, _ = bsoncore.AppendDocumentEnd(doc, idx)
+	return materialize.ParseIndexSpec(doc)
 }
 
 // indexName is the driver's getOrGenerateIndexName.

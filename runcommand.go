@@ -1122,6 +1122,12 @@ func cmdCreate(ctx context.Context, c *command) (bson.D, error) {
 			co.SetDefaultIndexOptions(io)
 		case "changeStreamPreAndPostImages":
 			co.SetChangeStreamPreAndPostImages(d)
+		case "collation":
+			coll, err := collationDoc(d)
+			if err != nil {
+				return nil, commandError(err)
+			}
+			co.SetCollation(coll)
 		default:
 			return nil, notSupported("create with " + k)
 		}
@@ -1258,6 +1264,7 @@ func cmdCreateIndexes(ctx context.Context, c *command) (bson.D, error) {
 		return nil, c.missing("indexes")
 	}
 	defs := make([]*materialize.IndexDef, 0, len(vals))
+	inherit := make([]bool, 0, len(vals))
 	for i, v := range vals {
 		if v.Type != bsontype.EmbeddedDocument {
 			return nil, cmdError(codeTypeMismatch, "TypeMismatch", "BSON field 'createIndexes.indexes.%d' is the wrong type '%s', expected type 'object'", i, materialize.TypeName(v.Type))
@@ -1271,9 +1278,11 @@ func cmdCreateIndexes(ctx context.Context, c *command) (bson.D, error) {
 			return nil, commandError(err)
 		}
 		defs = append(defs, def)
+		_, hasCollation := bson.Raw(v.Value).Lookup("collation").DocumentOK()
+		inherit = append(inherit, !hasCollation)
 	}
 	coll := c.db.Collection(name)
-	before, after, err := coll.Indexes().createDefs(ctx, defs)
+	before, after, err := coll.Indexes().createDefs(ctx, defs, inherit)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,15 @@ func parseValidator(opts bson.Raw) (*validator, error) {
 	if len(doc) <= 5 || v.level == "off" {
 		return nil, nil // an empty validator accepts everything
 	}
-	f, err := materialize.CompileFilter(doc)
+	// The validator compares strings with the collection's default
+	// collation, as every query on the collection does.
+	var collation *materialize.Collation
+	if cd, ok := opts.Lookup("collation").DocumentOK(); ok {
+		if collation, err = materialize.ParseCollation(cd); err != nil {
+			return nil, commandError(err)
+		}
+	}
+	f, err := materialize.CompileFilterWithOptions(doc, materialize.FilterOptions{Collation: collation})
 	if err != nil {
 		return nil, commandError(err)
 	}

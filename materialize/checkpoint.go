@@ -364,6 +364,7 @@ func (cr *ckReader) collection(c0 *Collection) (*Collection, error) {
 			}
 			c.nextSeq = nextSeq
 			if !sameIdx {
+				c.addCollatedID()
 				for _, ix := range specs {
 					c.indexCreate(ix.Spec)
 				}

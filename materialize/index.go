@@ -229,6 +229,9 @@ func ParseIndexSpec(spec bson.Raw) (*IndexDef, error) {
 	if d.ExpireAfterSeconds != nil && len(d.fields) > 1 {
 		return nil, indexErr(codeCannotCreateIndex, "TTL indexes are single-field indexes, compound indexes do not support TTL. Index spec: %s", docString(spec))
 	}
+	if d.IsID() {
+		d.Unique = true // _id values are unique, under the index's collation
+	}
 	if d.IsID() || d.isIDKey() {
 		if d.IsID() && !d.isIDKey() {
 			return nil, indexErr(codeBadValue, "The index name '_id_' is reserved for the _id index, which must have key pattern {_id: 1}, found key: %s", docString(d.Key))
@@ -368,7 +371,7 @@ func (d *IndexDef) Compare(other *IndexDef) IndexComparison {
 // duplicates among the existing documents (11000). exists is true when an
 // identical index is already there, so creating it is a no-op.
 func (c *Collection) CheckNewIndex(ns Namespace, def *IndexDef) (exists bool, err error) {
-	idDef, _ := ParseIndexSpec(IDIndexSpec())
+	idDef, _ := ParseIndexSpec(c.IDIndexSpec())
 	existing := []*IndexDef{idDef}
 	if c != nil {
 		for _, ix := range c.indexes {
@@ -854,6 +857,63 @@ func (c *Collection) indexCreate(spec bson.Raw) {
 		return true
 	})
 	c.sec = append(slices.Clip(c.sec), s)
+}
+
+// addCollatedID gives a collection created with a default collation (its
+// options' collation) its _id index under that collation, as MongoDB's _id
+// index has the collection's default collation: a unique index on _id
+// beside the _id tree, so _id values equal under the collation conflict
+// and collated queries on _id can use it. It is not among c.indexes: it
+// follows from the options, and listIndexes shows it as the _id index.
+func (c *Collection) addCollatedID() {
+	v, ok := lookupField(c.options, "collation")
+	if !ok {
+		return
+	}
+	coll, ok := v.DocumentOK()
+	if !ok {
+		return
+	}
+	spec, err := bson.Marshal(bson.D{{Key: "v", Value: int32(2)}, {Key: "key", Value: bson.D{{Key: "_id", Value: int32(1)}}},
+		{Key: "name", Value: IDIndexName}, {Key: "collation", Value: bson.Raw(coll)}})
+	if err == nil {
+		c.indexCreate(spec)
+	}
+}
+
+// collatedID returns the collated _id index (addCollatedID), nil if the
+// collection has no default collation.
+func (c *Collection) collatedID() *secIndex {
+	for _, s := range c.sec {
+		if s.def.IsID() {
+			return s
+		}
+	}
+	return nil
+}
+
+// DefaultCollation returns the collection's default collation, nil for the
+// simple collation.
+func (c *Collection) DefaultCollation() *Collation {
+	if c == nil {
+		return nil
+	}
+	if s := c.collatedID(); s != nil {
+		return s.def.Collation
+	}
+	return nil
+}
+
+// IDIndexSpec returns the specification of c's _id index as listIndexes
+// shows it: the package's IDIndexSpec, with the collection's default
+// collation if it has one. c may be nil.
+func (c *Collection) IDIndexSpec() bson.Raw {
+	if c != nil {
+		if s := c.collatedID(); s != nil {
+			return s.def.Spec
+		}
+	}
+	return IDIndexSpec()
 }
 
 // indexDrop removes the index named name.

@@ -453,3 +453,46 @@ func TestPlan_CollatedIndexAgreesWithScan(t *testing.T) {
 	}
 	assert.Greater(t, used, 1000)
 }
+
+// TestPlan_DefaultCollationID checks the _id index of a collection created
+// with a default collation: it is unique under the collation, and a
+// collated equality on _id is answered from it, not by a scan.
+func TestPlan_DefaultCollationID(t *testing.T) {
+	coll := ixDoc(t, bson.D{{Key: "locale", Value: "en"}, {Key: "strength", Value: 2}})
+	c, err := ParseCollation(coll)
+	require.NoError(t, err)
+	opts := ixDoc(t, bson.D{{Key: "collation", Value: c.Spec()}})
+	ns := Namespace{"db", "c"}
+	st := NewState()
+	ops := []wal.Op{{Kind: wal.OpCreateCollection, Doc: opts}}
+	for i := 0; i < 500; i++ {
+		ops = append(ops, ixInsert(ixDoc(t, bson.D{{Key: "_id", Value: fmt.Sprintf("key%03d", i)}})))
+	}
+	for i := range ops {
+		ops[i].DB, ops[i].Coll = ns.DB, ns.Coll
+	}
+	st, err = st.Apply(&wal.Record{LSN: 1, Ops: ops})
+	require.NoError(t, err)
+	col := st.Collection(ns)
+	require.True(t, col.DefaultCollation().Equal(c))
+	assert.Equal(t, "en", col.IDIndexSpec().Lookup("collation", "locale").StringValue())
+
+	dup := ixDoc(t, bson.D{{Key: "_id", Value: "KEY007"}})
+	var dk *DuplicateKey
+	require.ErrorAs(t, col.CheckDocument(ns, dup), &dk)
+	assert.Contains(t, dk.Error(), "index: _id_")
+	assert.NoError(t, col.CheckDocument(ns, ixDoc(t, bson.D{{Key: "_id", Value: "key007"}})), "the same document")
+
+	f, err := CompileFilterWithOptions(ixDoc(t, bson.D{{Key: "_id", Value: "KEY042"}}), FilterOptions{Collation: c})
+	require.NoError(t, err)
+	got, ok := col.CandidatesWith(f, PlanOptions{})
+	require.True(t, ok, "a collated _id equality uses the collated _id index")
+	require.Len(t, got, 1)
+	assert.Equal(t, "key042", got[0].Lookup("_id").StringValue())
+	// A simple equality uses the _id tree, and is case-sensitive.
+	f, err = CompileFilter(ixDoc(t, bson.D{{Key: "_id", Value: "KEY042"}}))
+	require.NoError(t, err)
+	got, ok = col.CandidatesWith(f, PlanOptions{})
+	require.True(t, ok)
+	assert.Empty(t, got)
+}

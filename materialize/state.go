@@ -232,6 +232,7 @@ func (s *State) Apply(rec *wal.Record) (*State, error) {
 			}
 			c := mut(ns, true)
 			c.options = op.Doc
+			c.addCollatedID()
 		case wal.OpDropCollection:
 			if next.colls[ns] == nil {
 				return fail("no such collection")
