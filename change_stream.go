@@ -192,6 +192,9 @@ func watch(ctx context.Context, c *Client, cdc codec, scope streamScope, pipelin
 	if err := c.live(); err != nil {
 		return nil, err
 	}
+	if err := noSnapshot(ctx, "Change streams"); err != nil {
+		return nil, err
+	}
 	p, stages, err := compileStreamPipeline(cdc, pipeline)
 	if err != nil {
 		return nil, err

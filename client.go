@@ -329,6 +329,9 @@ func (c *Client) ListDatabases(ctx context.Context, filter interface{}, opts ...
 	if err != nil {
 		return ListDatabasesResult{}, err
 	}
+	if err := noSnapshot(ctx, "listDatabases"); err != nil {
+		return ListDatabasesResult{}, err
+	}
 	st, err := c.eng.snapshot(ctx, c.branch)
 	if err != nil {
 		return ListDatabasesResult{}, err

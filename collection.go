@@ -850,6 +850,9 @@ func (coll *Collection) EstimatedDocumentCount(ctx context.Context, opts ...*opt
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if err := noSnapshot(ctx, "count"); err != nil {
+		return 0, err
+	}
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
 	c, view, isView, err := coll.readSource(ctx)

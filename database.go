@@ -245,6 +245,9 @@ func (db *Database) collectionInfos(ctx context.Context, filter interface{}, opt
 	if err != nil {
 		return nil, err
 	}
+	if err := noSnapshot(ctx, "listCollections"); err != nil {
+		return nil, err
+	}
 	lco := options.MergeListCollectionsOptions(opts...)
 	nameOnly := lco.NameOnly != nil && *lco.NameOnly
 	if err := databaseError(db.name); err != nil {

@@ -37,7 +37,14 @@
 // A transaction cannot span branches (code 263) nor run on a read-only
 // (AtLSN, AtTime) handle (ErrReadOnly). Branch operations (CreateBranch, ...)
 // are never part of a transaction. A transaction's writes must fit in one log
-// record (wal.MaxRecordSize). Snapshot sessions are not supported yet.
+// record (wal.MaxRecordSize).
+//
+// A snapshot session (SessionOptions.Snapshot) reads each branch at the
+// point its first read there saw, for find, aggregate, distinct and
+// countDocuments, however much is written since; writes, transactions,
+// listings, estimated counts and change streams in it fail with
+// InvalidOptions (code 72), and StartTransaction with the driver's
+// ErrSnapshotTransaction, as with the server.
 // A context carrying a session of the real driver is accepted and its
 // session ignored.
 package argon

@@ -49,6 +49,9 @@ func (iv IndexView) specs(ctx context.Context) ([]bson.Raw, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if err := noSnapshot(ctx, "listIndexes"); err != nil {
+		return nil, err
+	}
 	ctx, cancel := iv.coll.client.opContext(ctx)
 	defer cancel()
 	c, err := iv.coll.readState(ctx)

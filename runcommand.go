@@ -298,12 +298,20 @@ func (db *Database) runCommand(ctx context.Context, cmd interface{}) (bson.Raw, 
 		}
 		return nil, cmdError(codeCommandNotFound, "CommandNotFound", "no such command: '%s'", c.name)
 	}
+	if !snapshotCommands[c.name] {
+		if err := noSnapshot(ctx, "Command "+c.name); err != nil {
+			return nil, err
+		}
+	}
 	reply, err := run(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	return bson.Marshal(reply)
 }
+
+// snapshotCommands are the commands a snapshot session runs (at its point).
+var snapshotCommands = map[string]bool{"find": true, "aggregate": true, "distinct": true, "getMore": true, "killCursors": true}
 
 // runCommandCursor runs a command whose reply holds a cursor and returns a
 // Cursor over its documents.

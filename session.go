@@ -187,9 +187,6 @@ func (c *Client) startSession(opts ...*options.SessionOptions) (*clientSession, 
 	if snapshot && o.CausalConsistency != nil && *o.CausalConsistency {
 		return nil, errors.New("causal consistency and snapshot cannot both be set for a session")
 	}
-	if snapshot {
-		return nil, notSupported("snapshot sessions (SessionOptions.Snapshot)")
-	}
 	id, err := newSessionID()
 	if err != nil {
 		return nil, err
@@ -200,6 +197,9 @@ func (c *Client) startSession(opts ...*options.SessionOptions) (*clientSession, 
 		WriteConcern:   o.DefaultWriteConcern,
 		MaxCommitTime:  o.DefaultMaxCommitTime,
 	}}
+	if snapshot {
+		s.pinned = map[string]*materialize.State{}
+	}
 	c.conn.sessions.Add(1)
 	c.conn.localSessions.used(s)
 	return s, nil
@@ -239,6 +239,9 @@ type clientSession struct {
 	txn         *txn // the current (or last) transaction
 	clusterTime bson.Raw
 	opTime      *primitive.Timestamp
+	// pinned is non-nil for a snapshot session (SessionOptions.Snapshot):
+	// the state each view's first read saw, which its later reads see too.
+	pinned map[string]*materialize.State
 }
 
 var _ Session = (*clientSession)(nil)
@@ -339,6 +342,9 @@ func (s *clientSession) StartTransaction(opts ...*options.TransactionOptions) er
 	}
 	if s.state == txnStarting || s.state == txnInProgress {
 		return ErrTransactInProgress
+	}
+	if s.pinned != nil {
+		return session.ErrSnapshotTransaction
 	}
 	o := options.MergeTransactionOptions(append([]*options.TransactionOptions{&s.defaults}, opts...)...)
 	if !writeconcern.AckWrite(o.WriteConcern) {
@@ -550,9 +556,15 @@ func (s *clientSession) snapshot(ctx context.Context, e *engine, v view) (*mater
 		}
 		return st, err
 	}
+	if st := s.pinned[v.String()]; st != nil {
+		return st, nil
+	}
 	st, err := e.viewState(ctx, v)
 	if err == nil {
 		s.observeLocked(e, st.LSN())
+		if s.pinned != nil {
+			s.pinned[v.String()] = st
+		}
 	}
 	return st, err
 }
@@ -564,6 +576,9 @@ func (s *clientSession) write(ctx context.Context, e *engine, v view, p plan) (w
 	defer s.mu.Unlock()
 	if err := s.useLocked(e); err != nil {
 		return wal.Record{}, err
+	}
+	if s.pinned != nil {
+		return wal.Record{}, snapshotRefused("write operations")
 	}
 	if s.state == txnStarting || s.state == txnInProgress {
 		rec, err := s.txn.write(ctx, e, v, p)
@@ -577,6 +592,22 @@ func (s *clientSession) write(ctx context.Context, e *engine, v view, p plan) (w
 		s.observeLocked(e, rec.LSN)
 	}
 	return rec, err
+}
+
+// snapshotRefused is the server's error for an operation a snapshot
+// session cannot run: only find, aggregate (without $out or $merge),
+// distinct and countDocuments read at the session's point.
+func snapshotRefused(what string) CommandError {
+	return CommandError{Code: codeInvalidOptions, Name: "InvalidOptions",
+		Message: what + ` do not support { readConcern: { level: "snapshot" } } outside multi-document transactions`}
+}
+
+// noSnapshot refuses what when ctx carries a snapshot session.
+func noSnapshot(ctx context.Context, what string) error {
+	if s := sessionOf(ctx); s != nil && s.pinned != nil {
+		return snapshotRefused(what)
+	}
+	return nil
 }
 
 // useLocked checks that an operation may use the session and, after a

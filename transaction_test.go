@@ -697,8 +697,6 @@ func TestSession_IDAndTimes(t *testing.T) {
 	require.NoError(t, s.AdvanceClusterTime(bigger))
 	assert.Equal(t, bson.Raw(bigger), s.ClusterTime())
 
-	_, err = c.StartSession(options.Session().SetSnapshot(true))
-	assert.ErrorIs(t, err, ErrNotSupported)
 	_, err = c.StartSession(options.Session().SetSnapshot(true).SetCausalConsistency(true))
 	assert.Error(t, err)
 
