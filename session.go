@@ -323,6 +323,7 @@ func (s *clientSession) EndSession(ctx context.Context) {
 		s.abortLocked()
 	}
 	s.ended = true
+	clear(s.pinned) // the states a snapshot session kept alive
 	s.client.conn.sessions.Add(-1)
 	s.client.conn.localSessions.ended(s)
 }
