@@ -128,7 +128,8 @@ type working struct {
 	// bypass skips schema validation for the statement running now.
 	bypass bool
 
-	err         error // a failure to apply pending inserts, reported by finish
+	err         error    // a failure to apply pending inserts, reported by finish
+	queued      []wal.Op // other operations not applied yet (apply)
 	pending     []wal.Op
 	pendingIDs  *btree.BTreeG[bson.RawValue]
 	pendingKeys map[string]*btree.BTreeG[[]bson.RawValue]
@@ -150,12 +151,15 @@ func (w *working) hintError(hint bson.RawValue) error {
 	return hintError(w.coll(), hint)
 }
 
-// apply applies op after the pending inserts.
+// apply adds op after the pending inserts. It is applied when a later
+// statement reads the state (coll); after the last one, never (finish).
 func (w *working) apply(op wal.Op) error {
 	if err := w.flush(); err != nil {
 		return err
 	}
-	return w.applyNow([]wal.Op{op})
+	op.DB, op.Coll = w.ns.DB, w.ns.Coll
+	w.queued = append(w.queued, op)
+	return nil
 }
 
 func (w *working) applyNow(ops []wal.Op) error {
@@ -172,8 +176,16 @@ func (w *working) applyNow(ops []wal.Op) error {
 	return nil
 }
 
-// flush applies the pending inserts.
+// flush applies the queued operations and the pending inserts (at most one
+// of the two is non-empty: each flushes the other first).
 func (w *working) flush() error {
+	if len(w.queued) > 0 {
+		ops := w.queued
+		w.queued = nil
+		if err := w.applyNow(ops); err != nil {
+			return err
+		}
+	}
 	if len(w.pending) == 0 {
 		return nil
 	}
@@ -182,15 +194,20 @@ func (w *working) flush() error {
 	return w.applyNow(ops)
 }
 
-// finish applies what is pending and returns every operation, in order.
+// finish returns every operation, in order. What is queued or pending is
+// not applied: no statement reads the state after the last one, and
+// applying it would copy the paths it touches of every tree only to throw
+// the copy away (the record is applied to the branch once committed).
 func (w *working) finish() ([]wal.Op, error) {
-	if err := w.flush(); err != nil {
-		return nil, err
-	}
 	if w.err != nil {
 		return nil, w.err
 	}
-	return w.ops, nil
+	for i := range w.pending {
+		w.pending[i].DB, w.pending[i].Coll = w.ns.DB, w.ns.Coll
+	}
+	ops := append(append(w.ops, w.queued...), w.pending...)
+	w.ops, w.queued, w.pending, w.pendingIDs, w.pendingKeys = ops, nil, nil, nil, nil
+	return ops, nil
 }
 
 // matched is a document a filter matched, with the array position the
@@ -284,6 +301,11 @@ func runStmts(w *working, stmts []stmt, ordered bool) ([]stmtResult, error) {
 // insert inserts a prepared document (see prepareInsert): its _id and its
 // unique keys must be free in the state and among the pending inserts.
 func (w *working) insert(doc bson.Raw) (stmtResult, error) {
+	if len(w.queued) > 0 { // then nothing is pending: flush applies only the queue
+		if err := w.flush(); err != nil {
+			return stmtResult{}, err
+		}
+	}
 	id := doc.Lookup("_id")
 	c := w.st.Collection(w.ns) // the pending inserts are checked below
 	if c != nil {
