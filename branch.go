@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/argon-lab/argon/materialize"
@@ -369,10 +368,16 @@ func (e *engine) branchInfo(ctx context.Context, id string) (BranchInfo, error) 
 	return b.info(), nil
 }
 
-// ListBranches returns the live branches, sorted by name.
+// ListBranches returns the live branches, sorted by name. On a read-only
+// handle (AtLSN, AtTime) it returns the branches that were live at that
+// point, with their names and heads then; points below the retention
+// horizon fail with ErrBeforeRetention.
 func (c *Client) ListBranches(ctx context.Context) ([]BranchInfo, error) {
 	if err := c.live(); err != nil {
 		return nil, err
+	}
+	if c.branch.readOnly() {
+		return c.eng.branchesAt(ctx, c.branch)
 	}
 	if _, err := c.eng.sync(ctx); err != nil {
 		return nil, err
@@ -384,15 +389,7 @@ func (c *Client) ListBranches(ctx context.Context) ([]BranchInfo, error) {
 		out = append(out, c.eng.cat.get(id).info())
 		return true
 	})
-	slices.SortFunc(out, func(a, b BranchInfo) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	sortBranchInfos(out)
 	return out, nil
 }
 

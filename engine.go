@@ -34,8 +34,12 @@ type engine struct {
 	store   wal.Store
 	project string
 
-	mu       sync.RWMutex
-	cat      *catalog
+	mu  sync.RWMutex
+	cat *catalog
+	// catHist holds every catalog this engine folded, oldest first, each
+	// with the LSN from which it is in force (branches_at.go); the first
+	// is the one it started from (the empty catalog, or a checkpoint's).
+	catHist  []catVersion
 	deleted  bool    // the project was deleted (soft)
 	times    []int64 // commit time (Unix ms) of every LSN, index LSN-1
 	applyErr error   // sticky: the log could not be folded
@@ -72,6 +76,7 @@ func newEngine(ctx context.Context, log *wal.Log, store wal.Store, project strin
 	if !cfg.ignore {
 		after, at = e.loadCheckpoint(ctx)
 	}
+	e.catHist = []catVersion{{from: after, cat: e.cat}}
 	if err := log.FollowFrom(project, after, at, e.apply); err != nil {
 		return nil, err
 	}
@@ -107,6 +112,7 @@ func (e *engine) apply(rec wal.Record) {
 		}
 		e.noteGC(&rec, e.cat) // gc.go: what the record removes
 		e.cat = next
+		e.catHist = append(e.catHist, catVersion{from: rec.LSN, cat: next})
 		return
 	}
 	b := e.cat.get(rec.Branch)

@@ -138,14 +138,19 @@ func (a *app) branchesCommand() *cobra.Command {
 	create.Flags().StringVar(&at, "at", "", "fork at this LSN or time instead of the parent's head")
 	_ = create.RegisterFlagCompletionFunc("from", a.completeBranches)
 
+	var listAt string
 	list := &cobra.Command{
 		Use:     "list",
-		Short:   "List the live branches",
-		Example: "  argon branches list\n  argon branches list --json",
+		Short:   "List the live branches (now, or as they were at a point)",
+		Example: "  argon branches list\n  argon branches list --json\n  argon branches list --at 2026-01-02T10:05:00Z\n  argon branches list --at 1h",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := a.optionalPoint(listAt)
+			if err != nil {
+				return err
+			}
 			return a.with(cmd, needProject, func(ctx context.Context, c *argon.Client) error {
-				bs, err := c.ListBranches(ctx)
+				bs, err := p.view(c).ListBranches(ctx)
 				if err != nil {
 					return err
 				}
@@ -161,6 +166,7 @@ func (a *app) branchesCommand() *cobra.Command {
 			})
 		},
 	}
+	list.Flags().StringVar(&listAt, "at", "", "list the branches that were live at this LSN or time, with their heads then")
 	del := &cobra.Command{
 		Use:               "delete NAME",
 		Short:             "Delete a branch (soft: its records stay reachable for time travel)",

@@ -311,8 +311,22 @@ func TestCLI_Branches(t *testing.T) {
 		t.Fatalf("list table:\n%s", table)
 	}
 
+	var st status
+	okJSON(t, &st, env, "status")
+	beforeRename := st.HeadLSN
 	succeed(t, env, "branches", "rename", "preview", "release")
 	succeed(t, env, "branches", "delete", "release")
+	// The listing at a past point: preview was live then, under that name.
+	okJSON(t, &bs, env, "branches", "list", "--at", fmt.Sprint(beforeRename))
+	if _, ok := findBranch(bs, "preview"); !ok || len(bs) != 6 {
+		t.Fatalf("list --at %d: %+v", beforeRename, bs)
+	}
+	okJSON(t, &bs, env, "branches", "list", "--at", fmt.Sprint(s.seedLSN))
+	if _, ok := findBranch(bs, "preview"); ok {
+		t.Fatalf("list --at %d (before preview existed): %+v", s.seedLSN, bs)
+	}
+	failWith(t, 1, env, "branches", "list", "--at", "999999")
+	failWith(t, 2, env, "branches", "list", "--at", "not-a-point")
 	okJSON(t, &bs, env, "branches", "list")
 	if _, ok := findBranch(bs, "release"); ok {
 		t.Fatal("release still listed after delete")
