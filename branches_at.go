@@ -10,20 +10,24 @@ import (
 
 	"github.com/argon-lab/argon/materialize"
 	"github.com/argon-lab/argon/wal"
+	"github.com/tidwall/btree"
 )
 
-// catVersion is a catalog and the LSN from which it is in force: it
-// includes the record at from.
+// catVersion is the live names (name → id) of a catalog and the LSN from
+// which it is in force: it includes the record at from. It keeps no
+// branch state, so the states garbage collection frees stay freed; what
+// else a listing shows never changes for an id (parent, fork point,
+// creation) or is found on the branch's current state (its records).
 type catVersion struct {
-	from wal.LSN
-	cat  *catalog
+	from  wal.LSN
+	names *btree.Map[string, string]
 }
 
 // branchesAt returns the branches that were live at the point the
 // read-only view v names, sorted by name, each with its head as of that
-// point. Catalogs are immutable, so the engine keeps every one it folded;
-// a point older than the checkpoint the engine started from is answered by
-// reading the log up to it.
+// point. Catalogs are immutable, so the engine keeps the names of every
+// one it folded; a point older than the checkpoint the engine started from
+// is answered by reading the log up to it.
 func (e *engine) branchesAt(ctx context.Context, v view) ([]BranchInfo, error) {
 	tail, err := e.sync(ctx)
 	if err != nil {
@@ -51,26 +55,29 @@ func (e *engine) branchesAt(ctx context.Context, v view) ([]BranchInfo, error) {
 		e.mu.RUnlock()
 		return e.branchesReplayed(ctx, at)
 	}
-	ver := e.catHist[i].cat
-	out := make([]BranchInfo, 0, ver.byName.Len())
-	ver.byName.Scan(func(_, id string) bool {
-		b := ver.get(id)
-		// The branch's records are on its newest state (data records
-		// extend it in place; catalog records copy it).
-		lsns := b.lsns
-		if cur := e.cat.get(id); cur != nil {
-			lsns = cur.lsns
+	names := e.catHist[i].names
+	out := make([]BranchInfo, 0, names.Len())
+	var missing string
+	names.Scan(func(name, id string) bool {
+		// Garbage collection purges only branches deleted before the
+		// horizon, and at is not below it: b exists.
+		b := e.cat.get(id)
+		if b == nil {
+			missing = id
+			return false
 		}
 		info := b.info()
-		info.Deleted = false
-		info.HeadLSN = b.created
-		if n := sort.Search(len(lsns), func(i int) bool { return lsns[i] > at }); n > 0 {
-			info.HeadLSN = lsns[n-1]
+		info.Name, info.Deleted, info.HeadLSN = name, false, b.created
+		if n := sort.Search(len(b.lsns), func(i int) bool { return b.lsns[i] > at }); n > 0 {
+			info.HeadLSN = b.lsns[n-1]
 		}
 		out = append(out, info)
 		return true
 	})
 	e.mu.RUnlock()
+	if missing != "" {
+		return nil, fmt.Errorf("%w: branch id %q, live at lsn %d, was purged", ErrBeforeRetention, missing, at)
+	}
 	sortBranchInfos(out)
 	return out, nil
 }
@@ -93,7 +100,11 @@ func (e *engine) branchesReplayed(ctx context.Context, at wal.LSN) ([]BranchInfo
 			r := &recs[i]
 			switch {
 			case r.Tombstone:
-				return nil, fmt.Errorf("%w: lsn %d, before lsn %d, was removed by garbage collection", ErrBeforeRetention, r.LSN, at)
+				// A branch's record garbage collection removed: it still
+				// counts as the branch's, as in the engine (gc.go).
+				if r.Branch != "" {
+					heads[r.Branch] = r.LSN
+				}
 			case r.Branch == "" && isProjectRecord(r):
 			case r.Branch == "":
 				if cat, err = cat.apply(r, noData); err != nil {

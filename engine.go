@@ -36,9 +36,10 @@ type engine struct {
 
 	mu  sync.RWMutex
 	cat *catalog
-	// catHist holds every catalog this engine folded, oldest first, each
-	// with the LSN from which it is in force (branches_at.go); the first
-	// is the one it started from (the empty catalog, or a checkpoint's).
+	// catHist holds the live branch names of every catalog this engine
+	// folded, oldest first, each with the LSN from which it is in force
+	// (branches_at.go); the first is the one it started from (the empty
+	// catalog, or a checkpoint's).
 	catHist  []catVersion
 	deleted  bool    // the project was deleted (soft)
 	times    []int64 // commit time (Unix ms) of every LSN, index LSN-1
@@ -76,7 +77,7 @@ func newEngine(ctx context.Context, log *wal.Log, store wal.Store, project strin
 	if !cfg.ignore {
 		after, at = e.loadCheckpoint(ctx)
 	}
-	e.catHist = []catVersion{{from: after, cat: e.cat}}
+	e.catHist = []catVersion{{from: after, names: e.cat.byName}}
 	if err := log.FollowFrom(project, after, at, e.apply); err != nil {
 		return nil, err
 	}
@@ -112,7 +113,7 @@ func (e *engine) apply(rec wal.Record) {
 		}
 		e.noteGC(&rec, e.cat) // gc.go: what the record removes
 		e.cat = next
-		e.catHist = append(e.catHist, catVersion{from: rec.LSN, cat: next})
+		e.catHist = append(e.catHist, catVersion{from: rec.LSN, names: next.byName})
 		return
 	}
 	b := e.cat.get(rec.Branch)

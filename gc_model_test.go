@@ -199,6 +199,14 @@ func runGCModel(t *testing.T, seed uint64, kind string) {
 	}
 	newName := 0
 	removed := 0
+	// listings are the live listings taken after each step, with the
+	// LSN they were taken at: ListBranches at that LSN must give them
+	// back while it is retained.
+	type listing struct {
+		lsn  wal.LSN
+		list []BranchInfo
+	}
+	var listings []listing
 	// checkAll compares every live branch with the model at its head and
 	// at retained points, through client cl.
 	checkAll := func(cl *Client, what string) {
@@ -227,9 +235,26 @@ func runGCModel(t *testing.T, seed uint64, kind string) {
 				require.ErrorIs(t, err, ErrBeforeRetention, "%s: %s below the horizon", what, name)
 			}
 		}
+		for i, ls := range listings {
+			if len(listings) > 40 && rng.IntN(len(listings)) >= 40 && i != len(listings)-1 {
+				continue
+			}
+			got, err := cl.AtLSN(ls.lsn).ListBranches(ctx)
+			if ls.lsn < horizon {
+				require.ErrorIs(t, err, ErrBeforeRetention, "%s: branches at lsn %d (horizon %d)", what, ls.lsn, horizon)
+				continue
+			}
+			require.NoError(t, err, "%s: branches at lsn %d (horizon %d)", what, ls.lsn, horizon)
+			require.Equal(t, ls.list, got, "%s: branches at lsn %d (horizon %d)", what, ls.lsn, horizon)
+		}
 	}
 
 	for step := 0; step < 220; step++ {
+		if h := head(); h > 0 {
+			list, err := c.ListBranches(ctx)
+			require.NoError(t, err)
+			listings = append(listings, listing{h, list})
+		}
 		switch r := rng.IntN(100); {
 		case r < 50: // a write
 			name := pickName()
@@ -353,6 +378,10 @@ func runGCModel(t *testing.T, seed uint64, kind string) {
 		require.Zero(t, rep.Records)
 		require.NoError(t, c2.Disconnect(ctx))
 	} else {
+		// From a checkpoint at the head: listings at earlier points are
+		// read from the log, tombstones and all.
+		_, err := c.Checkpoint(ctx)
+		require.NoError(t, err)
 		require.NoError(t, c.Disconnect(ctx))
 		ds, err := wal.OpenDir(ctx, dir, &wal.DirOptions{NoSync: true, SegmentSize: 4096})
 		require.NoError(t, err)
