@@ -118,8 +118,9 @@ func (spec *aggregateSpec) run(st *materialize.State, db, coll string) ([]bson.R
 	}
 	var in materialize.DocSeq = materialize.SliceSeq(nil)
 	pipeline := spec.pipeline
+	var c *materialize.Collection
 	if coll != "" {
-		c := st.Collection(materialize.Namespace{DB: db, Coll: coll})
+		c = st.Collection(materialize.Namespace{DB: db, Coll: coll})
 		if d := c.DefaultCollation(); d != nil && spec.underDefault != nil {
 			var err error
 			if pipeline, err = spec.underDefault(d); err != nil {
@@ -128,7 +129,6 @@ func (spec *aggregateSpec) run(st *materialize.State, db, coll string) ([]bson.R
 		}
 	}
 	if coll != "" && !pipeline.IsSourcePipeline() {
-		c := st.Collection(materialize.Namespace{DB: db, Coll: coll})
 		if _, _, isView := viewDef(c); isView {
 			var err error
 			if in, err = nsSeq(st, db, coll); err != nil {

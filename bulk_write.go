@@ -266,7 +266,10 @@ func matchDocs(c *materialize.Collection, f *materialize.Filter, positional bool
 func runStmts(w *working, stmts []stmt, ordered bool) ([]stmtResult, error) {
 	results := make([]stmtResult, 0, len(stmts))
 	for i := range stmts {
-		s := stmts[i].forColl(w.coll())
+		// The default collation is the collection's, which the pending
+		// inserts cannot change: no flush (that would apply each insert
+		// of an InsertMany on its own).
+		s := stmts[i].forColl(w.st.Collection(w.ns))
 		var r stmtResult
 		var err error
 		if s.err != nil {
