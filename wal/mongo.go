@@ -205,7 +205,12 @@ func (s *MongoStore) Append(ctx context.Context, project string, recs []Record) 
 			return bsoncore.AppendInt64Element(dst, mfNonce, nonce)
 		}
 		if len(enc) <= mongoInlineLimit {
-			docs[i] = bson.Raw(r.appendEncoded(nil, prefix))
+			// The store's fields, then the record's (enc without its
+			// length and terminator): the record is encoded only once.
+			idx, doc := bsoncore.AppendDocumentStart(make([]byte, 0, len(enc)+len(ids[i])+len(project)+48))
+			doc = append(prefix(doc), enc[4:len(enc)-1]...)
+			doc, _ = bsoncore.AppendDocumentEnd(doc, idx)
+			docs[i] = bson.Raw(doc)
 			continue
 		}
 		set := fmt.Sprintf("%s/%016x/%d", ids[i], uint64(nonce), i)
