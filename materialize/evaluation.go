@@ -35,6 +35,18 @@ type regexPred struct {
 	endBeforeNewline bool
 }
 
+// findAll returns up to n (-1: all) matches of p in s, as
+// regexp.FindAllStringSubmatchIndex does. A pattern that may match before a
+// final newline ('$' or '\Z' without m) that finds nothing in s is tried
+// on s without that newline, as matchString does.
+func (p *regexPred) findAll(s string, n int) [][]int {
+	m := p.re.FindAllStringSubmatchIndex(s, n)
+	if len(m) == 0 && p.endBeforeNewline && strings.HasSuffix(s, "\n") {
+		m = p.re.FindAllStringSubmatchIndex(s[:len(s)-1], n)
+	}
+	return m
+}
+
 func (p *regexPred) matchValue(e bson.RawValue, _ *matchDetails) bool {
 	switch e.Type {
 	case bsontype.String, bsontype.Symbol:

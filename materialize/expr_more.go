@@ -10,6 +10,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 )
 
 // This file holds more expression operators: $rand, arithmetic ($ceil,
@@ -58,8 +59,16 @@ func exprMoreOperatorParser(name string) exprOperatorFn {
 		return parseExprIndexOfStr
 	case "$replaceOne", "$replaceAll":
 		return parseExprReplace
-	case "$regexMatch":
-		return parseExprRegexMatch
+	case "$regexMatch", "$regexFind", "$regexFindAll":
+		return parseExprRegex
+	case "$dateToParts":
+		return parseExprDateToParts
+	case "$dateFromParts":
+		return parseExprDateFromParts
+	case "$tsSecond", "$tsIncrement":
+		return parseExprTsPart
+	case "$bsonSize", "$binarySize":
+		return parseExprByteSize
 	case "$stdDevPop", "$stdDevSamp":
 		return parseExprArrayAcc
 	case "$sin", "$cos", "$tan", "$asin", "$acos", "$atan", "$sinh", "$cosh", "$tanh",
@@ -676,7 +685,11 @@ func parseExprReplace(ps *exprParser, name string, arg bson.RawValue) (exprNode,
 	}), nil
 }
 
-func parseExprRegexMatch(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+// parseExprRegex parses $regexMatch (a boolean), $regexFind (the first
+// match as {match, idx, captures}, or null) and $regexFindAll (every
+// match, as an array of those): idx counts code points, and a capture
+// group that took no part in the match is null.
+func parseExprRegex(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
 	named, err := namedArgs(name, arg, []string{"input", "regex", "options"}, 31024, 51103)
 	if err != nil {
 		return nil, err
@@ -702,8 +715,15 @@ func parseExprRegexMatch(ps *exprParser, name string, arg bson.RawValue) (exprNo
 			return bson.RawValue{}, err
 		}
 		input, rx, opts := vals[0], vals[1], vals[2]
+		none := valBool(false)
+		switch name {
+		case "$regexFind":
+			none = valNull()
+		case "$regexFindAll":
+			none = makeArray(nil)
+		}
 		if nullish(input) {
-			return valBool(false), nil
+			return none, nil
 		}
 		s, ok := input.StringValueOK()
 		if !ok {
@@ -716,7 +736,7 @@ func parseExprRegexMatch(ps *exprParser, name string, arg bson.RawValue) (exprNo
 		case bsontype.Regex:
 			pattern, flags = rx.Regex()
 		case 0, bsontype.Null, bsontype.Undefined:
-			return valBool(false), nil
+			return none, nil
 		default:
 			return bson.RawValue{}, errLocation(51105, "%s needs 'regex' to be of type string or regex", name)
 		}
@@ -734,8 +754,83 @@ func parseExprRegexMatch(ps *exprParser, name string, arg bson.RawValue) (exprNo
 		if err != nil {
 			return bson.RawValue{}, err
 		}
+		switch name {
+		case "$regexFind":
+			if m := re.findAll(s, 1); len(m) > 0 {
+				return regexMatchDoc(s, m[0]), nil
+			}
+			return none, nil
+		case "$regexFindAll":
+			var out []bson.RawValue
+			for _, m := range re.findAll(s, -1) {
+				out = append(out, regexMatchDoc(s, m))
+			}
+			return makeArray(out), nil
+		}
 		return valBool(re.matchString(s)), nil
 	}), nil
+}
+
+// parseExprTsPart parses $tsSecond and $tsIncrement: a timestamp's
+// seconds or increment, as a long.
+func parseExprTsPart(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		if nullish(v) {
+			return valNull(), nil
+		}
+		t, i, ok := v.TimestampOK()
+		if !ok {
+			return bson.RawValue{}, errLocation(5687301, "Argument to %s must be a timestamp, but is %s", name, exprTypeName(v))
+		}
+		if name == "$tsSecond" {
+			return valInt64(int64(t)), nil
+		}
+		return valInt64(int64(i)), nil
+	})
+}
+
+// parseExprByteSize parses $bsonSize (a document's encoded size) and
+// $binarySize (a string's UTF-8 bytes or a binData's bytes), as ints.
+func parseExprByteSize(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		if nullish(v) {
+			return valNull(), nil
+		}
+		if name == "$bsonSize" {
+			if v.Type != bsontype.EmbeddedDocument {
+				return bson.RawValue{}, errLocation(31393, "$bsonSize requires a document input, found: %s", exprTypeName(v))
+			}
+			return valInt32(int32(len(v.Value))), nil
+		}
+		switch v.Type {
+		case bsontype.String:
+			return valInt32(int32(len(v.StringValue()))), nil
+		case bsontype.Binary:
+			_, data := v.Binary()
+			return valInt32(int32(len(data))), nil
+		}
+		return bson.RawValue{}, errLocation(51276, "$binarySize requires a string or BinData argument, found: %s", exprTypeName(v))
+	})
+}
+
+// regexMatchDoc is one match of $regexFind(All): m holds byte offsets as
+// regexp.FindStringSubmatchIndex returns them.
+func regexMatchDoc(s string, m []int) bson.RawValue {
+	captures := make([]bson.RawValue, 0, len(m)/2-1)
+	for g := 1; g < len(m)/2; g++ {
+		if m[2*g] < 0 {
+			captures = append(captures, valNull())
+			continue
+		}
+		captures = append(captures, valString(s[m[2*g]:m[2*g+1]]))
+	}
+	idx, doc := bsoncore.AppendDocumentStart(nil)
+	doc = bsoncore.AppendStringElement(doc, "match", s[m[0]:m[1]])
+	doc = bsoncore.AppendInt32Element(doc, "idx", int32(utf8.RuneCountInString(s[:m[0]])))
+	caps := makeArray(captures)
+	doc = bsoncore.AppendArrayElement(doc, "captures", caps.Value)
+	doc, _ = bsoncore.AppendDocumentEnd(doc, idx)
+	return bson.RawValue{Type: bsontype.EmbeddedDocument, Value: doc}
 }
 
 func parseExprTrig(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
