@@ -92,3 +92,47 @@ func TestRunCommand_RenameCollection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n, "nothing refused changed anything")
 }
+
+// TestRunCommand_Collation runs each command that takes a collation with
+// one, and with a bad one.
+func TestRunCommand_Collation(t *testing.T) {
+	ctx := context.Background()
+	c := crudClient(t)
+	db := c.Database("db")
+	_, err := db.Collection("c").InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: 1}, {Key: "x", Value: "ping"}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "x", Value: "PING"}},
+		bson.D{{Key: "_id", Value: 3}, {Key: "x", Value: "pong"}},
+	})
+	require.NoError(t, err)
+	ci := bson.D{{Key: "locale", Value: "en"}, {Key: "strength", Value: 2}}
+	run := func(cmd bson.D) bson.M {
+		t.Helper()
+		var out bson.M
+		require.NoError(t, db.RunCommand(ctx, cmd).Decode(&out), "%v", cmd)
+		return out
+	}
+	q := bson.D{{Key: "x", Value: "Ping"}}
+	assert.EqualValues(t, 2, run(bson.D{{Key: "count", Value: "c"}, {Key: "query", Value: q}, {Key: "collation", Value: ci}})["n"])
+	assert.Len(t, run(bson.D{{Key: "distinct", Value: "c"}, {Key: "key", Value: "x"}, {Key: "collation", Value: ci}})["values"], 2)
+	found := run(bson.D{{Key: "find", Value: "c"}, {Key: "filter", Value: q}, {Key: "collation", Value: ci}})
+	assert.Len(t, found["cursor"].(bson.M)["firstBatch"], 2)
+	agg := run(bson.D{{Key: "aggregate", Value: "c"}, {Key: "pipeline", Value: bson.A{bson.D{{Key: "$match", Value: q}}}},
+		{Key: "cursor", Value: bson.D{}}, {Key: "collation", Value: ci}})
+	assert.Len(t, agg["cursor"].(bson.M)["firstBatch"], 2)
+	upd := run(bson.D{{Key: "update", Value: "c"}, {Key: "updates", Value: bson.A{bson.D{{Key: "q", Value: q},
+		{Key: "u", Value: bson.D{{Key: "$set", Value: bson.D{{Key: "seen", Value: true}}}}}, {Key: "multi", Value: true}, {Key: "collation", Value: ci}}}}})
+	assert.EqualValues(t, 2, upd["nModified"])
+	del := run(bson.D{{Key: "delete", Value: "c"}, {Key: "deletes", Value: bson.A{bson.D{{Key: "q", Value: q}, {Key: "limit", Value: 0}, {Key: "collation", Value: ci}}}}})
+	assert.EqualValues(t, 2, del["n"])
+	// Without the collation, only the exact string matched.
+	assert.EqualValues(t, 0, run(bson.D{{Key: "count", Value: "c"}, {Key: "query", Value: q}})["n"])
+
+	err = db.RunCommand(ctx, bson.D{{Key: "count", Value: "c"}, {Key: "collation", Value: bson.D{{Key: "locale", Value: "zz"}}}}).Err()
+	var ce CommandError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, int32(2), ce.Code)
+	err = db.RunCommand(ctx, bson.D{{Key: "find", Value: "c"}, {Key: "collation", Value: "en"}}).Err()
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, int32(14), ce.Code)
+}

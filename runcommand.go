@@ -120,6 +120,20 @@ func (c *command) doc(key string) (bson.Raw, error) {
 	return bson.Raw(v.Value), nil
 }
 
+// collation returns the command's collation field as a driver option (nil
+// when absent), checked with the server's rules.
+func (c *command) collation() (*options.Collation, error) {
+	d, err := c.doc("collation")
+	if err != nil || d == nil {
+		return nil, err
+	}
+	coll, err := collationDoc(d)
+	if err != nil {
+		return nil, commandError(err)
+	}
+	return coll, nil
+}
+
 // array returns the array field key (nil when absent).
 func (c *command) array(key string) ([]bson.RawValue, bool, error) {
 	v, ok := c.fields[key]
@@ -575,8 +589,8 @@ func cmdCount(ctx context.Context, c *command) (bson.D, error) {
 	if hint != nil {
 		co.SetHint(hint)
 	}
-	if _, ok := c.fields["collation"]; ok {
-		return nil, notSupported("collation")
+	if co.Collation, err = c.collation(); err != nil {
+		return nil, err
 	}
 	n, err := c.db.Collection(name).CountDocuments(ctx, query, co)
 	if err != nil {
@@ -608,8 +622,8 @@ func cmdDistinct(ctx context.Context, c *command) (bson.D, error) {
 		query = emptyDoc()
 	}
 	do := options.Distinct()
-	if _, ok := c.fields["collation"]; ok {
-		return nil, notSupported("collation")
+	if do.Collation, err = c.collation(); err != nil {
+		return nil, err
 	}
 	if _, err := c.hintField(); err != nil {
 		return nil, err
@@ -700,8 +714,8 @@ func cmdFind(ctx context.Context, c *command) (bson.D, error) {
 			return nil, notSupported("tailable cursors")
 		}
 	}
-	if _, ok := c.fields["collation"]; ok {
-		return nil, notSupported("collation")
+	if fo.Collation, err = c.collation(); err != nil {
+		return nil, err
 	}
 	hint, err := c.hintField()
 	if err != nil {
@@ -906,8 +920,9 @@ func (c *command) updateStatement(coll *Collection, i int, spec bson.Raw, let le
 	if _, ok := sc.fields["c"]; ok {
 		return stmt{}, notSupported("update statement constants (c)")
 	}
-	if _, ok := sc.fields["collation"]; ok {
-		return stmt{}, notSupported("collation")
+	collation, err := sc.collation()
+	if err != nil {
+		return stmt{}, err
 	}
 	hint, err := sc.hintField()
 	if err != nil {
@@ -939,7 +954,7 @@ func (c *command) updateStatement(coll *Collection, i int, spec bson.Raw, let le
 	if replace && multi {
 		return stmt{}, serverError(codeFailedToParseError, "multi update is not supported for replacement-style update")
 	}
-	s, err := coll.updateStmt(q, update, multi, replace, af, nil, hint, &upsert, let)
+	s, err := coll.updateStmt(q, update, multi, replace, af, collation, hint, &upsert, let)
 	if err != nil {
 		return stmt{}, err
 	}
@@ -976,14 +991,15 @@ func cmdDelete(ctx context.Context, c *command) (bson.D, error) {
 		if limit != 0 && limit != 1 {
 			return nil, serverError(codeFailedToParseError, "The limit field in delete objects must be 0 or 1. Got %d", limit)
 		}
-		if _, ok := sc.fields["collation"]; ok {
-			return nil, notSupported("collation")
+		collation, err := sc.collation()
+		if err != nil {
+			return nil, err
 		}
 		hint, err := sc.hintField()
 		if err != nil {
 			return nil, err
 		}
-		s, err := coll.deleteStmt(q, nil, hint, limit == 0, letOpt{raw: letDoc})
+		s, err := coll.deleteStmt(q, collation, hint, limit == 0, letOpt{raw: letDoc})
 		if err != nil {
 			return nil, err
 		}
@@ -1039,9 +1055,11 @@ func cmdAggregate(ctx context.Context, c *command) (bson.D, error) {
 	if _, _, err := c.boolean("bypassDocumentValidation"); err != nil {
 		return nil, err
 	}
-	if _, ok := c.fields["collation"]; ok {
-		return nil, notSupported("collation")
+	collation, err := c.collation()
+	if err != nil {
+		return nil, err
 	}
+	ao.Collation = collation
 	let, err := c.doc("let")
 	if err != nil {
 		return nil, err
