@@ -1047,24 +1047,39 @@ func (coll *Collection) FindOneAndUpdate(ctx context.Context, filter interface{}
 	return coll.findAndModify(ctx, fam)
 }
 
+// famOutcome is what a findAndModify did, as its command's lastErrorObject
+// reports it.
+type famOutcome struct {
+	n               int32
+	updatedExisting bool
+	upserted        bson.RawValue // Type 0 if none
+}
+
 func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *SingleResult {
-	reg := coll.codec.registry()
+	out, _, err := coll.findAndModifyRun(ctx, fam)
+	return singleResult(out, err, coll.codec.registry())
+}
+
+// findAndModifyRun runs fam and returns the document it reports (nil for
+// none) and what it did.
+func (coll *Collection) findAndModifyRun(ctx context.Context, fam *famSpec) (bson.Raw, famOutcome, error) {
+	var oc famOutcome
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := coll.client.live(); err != nil {
-		return singleResult(nil, err, reg)
+		return nil, oc, err
 	}
 	// The driver refuses a hint with an unacknowledged write concern before
 	// sending anything, so this comes before the server's verdicts.
 	if fam.find.hint.Type != 0 && !coll.acknowledged() {
-		return singleResult(nil, errUnacknowledgedHint, reg)
+		return nil, oc, errUnacknowledgedHint
 	}
 	if !fam.remove && fam.st.err != nil {
-		return singleResult(nil, commandError(fam.st.err), reg)
+		return nil, oc, commandError(fam.st.err)
 	}
 	if err := namespaceError(coll.db.name, coll.name, true); err != nil {
-		return singleResult(nil, err, reg)
+		return nil, oc, err
 	}
 	ctx, cancel := coll.client.opContext(ctx)
 	defer cancel()
@@ -1072,7 +1087,7 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 	var outPos int
 	given := fam
 	_, err := coll.client.eng.write(ctx, coll.client.branch, func(st *materialize.State) ([]wal.Op, error) {
-		out, outPos = nil, -1
+		out, outPos, oc = nil, -1, famOutcome{}
 		if err := viewWriteError(st, coll.ns()); err != nil {
 			return nil, stateErr(err)
 		}
@@ -1095,6 +1110,7 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 			if err != nil {
 				return nil, stateErr(err)
 			}
+			oc = famOutcome{n: 1, upserted: ins.Lookup("_id")}
 			if fam.returnNew {
 				out = ins
 			}
@@ -1103,6 +1119,7 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 			if err := w.apply(wal.Op{Kind: wal.OpDelete, ID: doc.Lookup("_id"), Before: doc}); err != nil {
 				return nil, err
 			}
+			oc.n = 1
 			out, outPos = doc, pos
 		default:
 			next, changed, err := fam.st.applyTo(doc, pos, w.now, false)
@@ -1124,6 +1141,7 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 					return nil, err
 				}
 			}
+			oc = famOutcome{n: 1, updatedExisting: true}
 			out, outPos = doc, pos
 			if fam.returnNew {
 				out = next
@@ -1132,19 +1150,19 @@ func (coll *Collection) findAndModify(ctx context.Context, fam *famSpec) *Single
 		return w.finish()
 	})
 	if err != nil {
-		return singleResult(nil, commandError(err), reg)
+		return nil, oc, commandError(err)
 	}
 	if out == nil {
-		return singleResult(nil, nil, reg)
+		return nil, oc, nil
 	}
 	if fam.find.proj != nil {
 		p, err := fam.find.proj.Apply(out, outPos)
 		if err != nil {
-			return singleResult(nil, commandError(err), reg)
+			return nil, oc, commandError(err)
 		}
 		out = p
 	}
-	return singleResult(out, nil, reg)
+	return out, oc, nil
 }
 
 // pick finds the document a findAndModify works on: the first match after

@@ -133,7 +133,7 @@ func TestDatabase_Unsupported_NamesFeature(t *testing.T) {
 	_, err := db.Aggregate(ctx, Pipeline{})
 	assert.ErrorIs(t, err, ErrNotSupported)
 	assert.Contains(t, err.Error(), "aggregation")
-	assert.ErrorIs(t, db.RunCommand(ctx, bson.D{{Key: "findAndModify", Value: "x"}, {Key: "remove", Value: true}}).Err(), ErrNotSupported)
+	assert.ErrorIs(t, db.RunCommand(ctx, bson.D{{Key: "validate", Value: "x"}}).Err(), ErrNotSupported)
 	_, err = db.RunCommandCursor(ctx, bson.D{{Key: "explain", Value: bson.D{{Key: "find", Value: "x"}}}})
 	assert.ErrorIs(t, err, ErrNotSupported)
 	assert.ErrorAs(t, db.RunCommand(ctx, bson.M{"a": 1, "b": 2}).Err(), new(ErrMapForOrderedArgument))

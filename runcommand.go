@@ -388,12 +388,13 @@ var commandTable = map[string]func(ctx context.Context, c *command) (bson.D, err
 	"killCursors":      cmdKillCursors,
 	"dropDatabase":     cmdDropDatabase,
 	"renameCollection": cmdRenameCollection,
+	"findAndModify":    cmdFindAndModify,
+	"findandmodify":    cmdFindAndModify,
 }
 
 // unsupportedCommands are server commands Argon does not interpret: they
 // fail with code 59 and an error wrapping ErrNotSupported.
 var unsupportedCommands = map[string]bool{
-	"findAndModify": true, "findandmodify": true,
 	"explain": true, "validate": true, "serverStatus": true, "currentOp": true, "killOp": true,
 	"createUser": true, "dropUser": true, "usersInfo": true, "createRole": true, "getParameter": true,
 	"setParameter": true, "replSetGetStatus": true, "shutdown": true, "fsync": true, "compact": true,
@@ -928,28 +929,13 @@ func (c *command) updateStatement(coll *Collection, i int, spec bson.Raw, let le
 	if err != nil {
 		return stmt{}, err
 	}
-	var af *options.ArrayFilters
-	if vals, ok, err := sc.array("arrayFilters"); err != nil {
+	af, err := sc.arrayFilters()
+	if err != nil {
 		return stmt{}, err
-	} else if ok {
-		filters := make([]interface{}, len(vals))
-		for j, v := range vals {
-			filters[j] = v
-		}
-		af = &options.ArrayFilters{Filters: filters}
 	}
-	var update interface{}
-	replace := false
-	switch u.Type {
-	case bsontype.EmbeddedDocument:
-		d := bson.Raw(u.Value)
-		first, err := d.IndexErr(0)
-		replace = err != nil || !strings.HasPrefix(first.Key(), "$")
-		update = d
-	case bsontype.Array:
-		update = rawArray(u.Value)
-	default:
-		return stmt{}, sc.wrongTypes("u", u, "object, array")
+	update, replace, err := sc.updateArg("u", u)
+	if err != nil {
+		return stmt{}, err
 	}
 	if replace && multi {
 		return stmt{}, serverError(codeFailedToParseError, "multi update is not supported for replacement-style update")
@@ -960,6 +946,138 @@ func (c *command) updateStatement(coll *Collection, i int, spec bson.Raw, let le
 	}
 	s.index = i
 	return s, nil
+}
+
+// arrayFilters returns the command's arrayFilters field (nil when absent).
+func (c *command) arrayFilters() (*options.ArrayFilters, error) {
+	vals, ok, err := c.array("arrayFilters")
+	if err != nil || !ok {
+		return nil, err
+	}
+	filters := make([]interface{}, len(vals))
+	for j, v := range vals {
+		filters[j] = v
+	}
+	return &options.ArrayFilters{Filters: filters}, nil
+}
+
+// updateArg reads an update argument: a replacement document (its first
+// field not an operator), an update document, or a pipeline (an array).
+func (c *command) updateArg(key string, u bson.RawValue) (update interface{}, replace bool, err error) {
+	switch u.Type {
+	case bsontype.EmbeddedDocument:
+		d := bson.Raw(u.Value)
+		first, err := d.IndexErr(0)
+		return d, err != nil || !strings.HasPrefix(first.Key(), "$"), nil
+	case bsontype.Array:
+		return rawArray(u.Value), false, nil
+	}
+	return nil, false, c.wrongTypes(key, u, "object, array")
+}
+
+// cmdFindAndModify is the findAndModify command: one document removed,
+// updated, replaced or upserted, the first its query matches after sort.
+// The reply carries the document (before, or with new after, projected by
+// fields) and lastErrorObject {n, updatedExisting, upserted}.
+func cmdFindAndModify(ctx context.Context, c *command) (bson.D, error) {
+	name, err := c.collName()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.check("query", "sort", "remove", "update", "new", "fields", "upsert", "bypassDocumentValidation",
+		"arrayFilters", "collation", "hint", "let"); err != nil {
+		return nil, err
+	}
+	var docs [3]bson.Raw
+	for i, k := range []string{"query", "sort", "fields"} {
+		if docs[i], err = c.doc(k); err != nil {
+			return nil, err
+		}
+	}
+	query, sort, fields := docs[0], docs[1], docs[2]
+	if query == nil {
+		query = emptyDoc()
+	}
+	var flags [4]bool
+	for i, k := range []string{"remove", "new", "upsert", "bypassDocumentValidation"} {
+		if flags[i], _, err = c.boolean(k); err != nil {
+			return nil, err
+		}
+	}
+	remove, returnNew, upsert, bypass := flags[0], flags[1], flags[2], flags[3]
+	u, hasUpdate := c.fields["update"]
+	_, hasFilters := c.fields["arrayFilters"]
+	switch {
+	case remove && hasUpdate:
+		return nil, cmdError(codeFailedToParseError, "FailedToParse", "Cannot specify both an update and remove=true")
+	case !remove && !hasUpdate:
+		return nil, cmdError(codeFailedToParseError, "FailedToParse", "Either an update or remove=true must be specified")
+	case remove && upsert:
+		return nil, cmdError(codeFailedToParseError, "FailedToParse", "Cannot specify both upsert=true and remove=true")
+	case remove && returnNew:
+		return nil, cmdError(codeFailedToParseError, "FailedToParse", "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document")
+	case remove && hasFilters:
+		return nil, cmdError(codeFailedToParseError, "FailedToParse", "Cannot specify arrayFilters and remove=true")
+	}
+	collation, err := c.collation()
+	if err != nil {
+		return nil, err
+	}
+	hint, err := c.hintField()
+	if err != nil {
+		return nil, err
+	}
+	let, err := c.doc("let")
+	if err != nil {
+		return nil, err
+	}
+	coll := c.db.Collection(name)
+	fo := options.FindOptions{Collation: collation, Hint: hint}
+	if sort != nil {
+		fo.Sort = sort
+	}
+	if fields != nil {
+		fo.Projection = fields
+	}
+	if let != nil {
+		fo.Let = let
+	}
+	fam := &famSpec{remove: true}
+	if !remove {
+		af, err := c.arrayFilters()
+		if err != nil {
+			return nil, err
+		}
+		update, replace, err := c.updateArg("update", u)
+		if err != nil {
+			return nil, err
+		}
+		s, err := coll.updateStmt(query, update, false, replace, af, collation, hint, &upsert, letOpt{raw: let})
+		if err != nil {
+			return nil, err
+		}
+		s.bypass = bypass
+		fam = &famSpec{st: s, returnNew: returnNew}
+	}
+	if fam, err = coll.famFind(fam, query, fo); err != nil {
+		return nil, err
+	}
+	out, oc, err := coll.findAndModifyRun(ctx, fam)
+	if err != nil {
+		return nil, err
+	}
+	leo := bson.D{{Key: "n", Value: oc.n}}
+	if !remove {
+		leo = append(leo, bson.E{Key: "updatedExisting", Value: oc.updatedExisting})
+		if oc.upserted.Type != 0 {
+			leo = append(leo, bson.E{Key: "upserted", Value: oc.upserted})
+		}
+	}
+	var value interface{} = out
+	if out == nil {
+		value = nil
+	}
+	return bson.D{{Key: "lastErrorObject", Value: leo}, {Key: "value", Value: value}, {Key: "ok", Value: 1.0}}, nil
 }
 
 func cmdDelete(ctx context.Context, c *command) (bson.D, error) {

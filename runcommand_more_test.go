@@ -136,3 +136,70 @@ func TestRunCommand_Collation(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, int32(14), ce.Code)
 }
+
+// TestRunCommand_FindAndModify checks the findAndModify command's reply
+// (value and lastErrorObject) for a remove, an update (before and after), a
+// replacement, an upsert and no match, and its argument errors.
+func TestRunCommand_FindAndModify(t *testing.T) {
+	ctx := context.Background()
+	c := crudClient(t)
+	db := c.Database("db")
+	_, err := db.Collection("c").InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: 1}, {Key: "x", Value: 1}, {Key: "tags", Value: bson.A{"a", "b"}}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "x", Value: 2}},
+		bson.D{{Key: "_id", Value: 3}, {Key: "x", Value: 3}},
+	})
+	require.NoError(t, err)
+	run := func(cmd bson.D) bson.M {
+		t.Helper()
+		var out bson.M
+		require.NoError(t, db.RunCommand(ctx, cmd).Decode(&out), "%v", cmd)
+		return out
+	}
+	fam := func(extra ...bson.E) bson.D { return append(bson.D{{Key: "findAndModify", Value: "c"}}, extra...) }
+
+	r := run(fam(bson.E{Key: "query", Value: bson.D{{Key: "x", Value: bson.D{{Key: "$gte", Value: 2}}}}},
+		bson.E{Key: "sort", Value: bson.D{{Key: "x", Value: -1}}}, bson.E{Key: "remove", Value: true}))
+	assert.Equal(t, bson.M{"_id": int32(3), "x": int32(3)}, r["value"])
+	assert.Equal(t, bson.M{"n": int32(1)}, r["lastErrorObject"])
+
+	r = run(fam(bson.E{Key: "query", Value: bson.D{{Key: "_id", Value: 1}}},
+		bson.E{Key: "update", Value: bson.D{{Key: "$inc", Value: bson.D{{Key: "x", Value: 10}}}}},
+		bson.E{Key: "fields", Value: bson.D{{Key: "x", Value: 1}}}))
+	assert.Equal(t, bson.M{"_id": int32(1), "x": int32(1)}, r["value"], "before, projected")
+	assert.Equal(t, bson.M{"n": int32(1), "updatedExisting": true}, r["lastErrorObject"])
+
+	r = run(fam(bson.E{Key: "query", Value: bson.D{{Key: "_id", Value: 1}}},
+		bson.E{Key: "update", Value: bson.D{{Key: "$set", Value: bson.D{{Key: "tags.$[t]", Value: "z"}}}}},
+		bson.E{Key: "arrayFilters", Value: bson.A{bson.D{{Key: "t", Value: "b"}}}}, bson.E{Key: "new", Value: true}))
+	assert.Equal(t, bson.M{"_id": int32(1), "x": int32(11), "tags": bson.A{"a", "z"}}, r["value"], "after")
+
+	r = run(fam(bson.E{Key: "query", Value: bson.D{{Key: "_id", Value: 2}}},
+		bson.E{Key: "update", Value: bson.D{{Key: "y", Value: "replaced"}}}, bson.E{Key: "new", Value: true}))
+	assert.Equal(t, bson.M{"_id": int32(2), "y": "replaced"}, r["value"])
+
+	r = run(fam(bson.E{Key: "query", Value: bson.D{{Key: "_id", Value: 9}}},
+		bson.E{Key: "update", Value: bson.D{{Key: "$set", Value: bson.D{{Key: "x", Value: 9}}}}}, bson.E{Key: "upsert", Value: true}))
+	assert.Nil(t, r["value"])
+	assert.Equal(t, bson.M{"n": int32(1), "updatedExisting": false, "upserted": int32(9)}, r["lastErrorObject"])
+
+	r = run(fam(bson.E{Key: "query", Value: bson.D{{Key: "_id", Value: 99}}}, bson.E{Key: "remove", Value: true}))
+	assert.Nil(t, r["value"])
+	assert.Equal(t, bson.M{"n": int32(0)}, r["lastErrorObject"])
+	r = run(fam(bson.E{Key: "query", Value: bson.D{{Key: "_id", Value: 99}}}, bson.E{Key: "update", Value: bson.D{{Key: "$set", Value: bson.D{{Key: "x", Value: 1}}}}}))
+	assert.Equal(t, bson.M{"n": int32(0), "updatedExisting": false}, r["lastErrorObject"])
+
+	for _, bad := range []bson.D{
+		fam(),
+		fam(bson.E{Key: "remove", Value: true}, bson.E{Key: "update", Value: bson.D{{Key: "$set", Value: bson.D{{Key: "x", Value: 1}}}}}),
+		fam(bson.E{Key: "remove", Value: true}, bson.E{Key: "upsert", Value: true}),
+		fam(bson.E{Key: "remove", Value: true}, bson.E{Key: "new", Value: true}),
+	} {
+		var ce CommandError
+		require.ErrorAs(t, db.RunCommand(ctx, bad).Err(), &ce, "%v", bad)
+		assert.Equal(t, int32(9), ce.Code, "%v", bad)
+	}
+	n, err := db.Collection("c").CountDocuments(ctx, bson.D{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), n)
+}
