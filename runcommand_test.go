@@ -364,6 +364,10 @@ func TestDatabase_RunCommand_MatchesServer(t *testing.T) {
 		{d("find", "c", "filter", d("a", 2), "sort", d("_id", 1)), []string{"cursor", "ok"}},
 		{d("update", "c", "updates", bson.A{d("q", d("a", 2), "u", d("$set", d("b", 1)), "multi", true), d("q", d("_id", 9), "u", d("$set", d("b", 2)), "upsert", true)}), []string{"n", "nModified", "ok"}}, // the test server numbers upserted[].index within its own batches; MongoDB gives the statement's index
 		{d("delete", "c", "deletes", bson.A{d("q", d("_id", 9), "limit", 1)}), []string{"n", "ok"}},
+		{d("findAndModify", "c", "query", d("_id", 1), "update", d("$set", d("z", 1)), "new", true), []string{"value", "lastErrorObject", "ok"}},
+		{d("findAndModify", "c", "query", d("_id", 8), "update", d("$set", d("z", 2)), "upsert", true), []string{"value", "lastErrorObject", "ok"}},
+		{d("findAndModify", "c", "query", d("_id", 8), "remove", true), []string{"value", "lastErrorObject", "ok"}},
+		{d("findAndModify", "c", "query", d("_id", 8), "remove", true, "update", d("$set", d("z", 1))), nil},
 		{d("createIndexes", "c", "indexes", bson.A{d("key", d("a", 1), "name", "a_1")}), []string{"numIndexesBefore", "numIndexesAfter", "ok"}},
 		{d("aggregate", "c", "pipeline", bson.A{d("$group", d("_id", "$a", "n", d("$sum", 1))), d("$sort", d("_id", 1))}, "cursor", d()), []string{"cursor", "ok"}},
 		{d("dropIndexes", "c", "index", "a_1"), []string{"ok"}},
