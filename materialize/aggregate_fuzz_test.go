@@ -27,7 +27,7 @@ func FuzzCompilePipeline(f *testing.F) {
 		{`{"p":[{"$redact":{"$cond":[{"$eq":["$a",1]},"$$PRUNE","$$DESCEND"]}}]}`, `{}`},
 		{`{"p":[{"$setWindowFields":{"partitionBy":"$s","sortBy":{"x":1},"output":{"r":{"$sum":"$a","window":{"documents":[-1,1]}},"k":{"$rank":{}},"h":{"$shift":{"output":"$a","by":1}},"q":{"$push":"$a","window":{"range":[-1,"current"]}}}}}]}`, `{}`},
 		{`{"p":[{"$set":{"r":{"$rand":{}},"m":{"$setUnion":["$e",[1]]},"o":{"$objectToArray":"$b"},"p":{"$pow":["$a",3]},"t":{"$round":["$x",1]},"x":{"$regexMatch":{"input":"$s","regex":"x"}},"y":{"$dateAdd":{"startDate":"$t","unit":"month","amount":"$a"}},"w":{"$dateTrunc":{"date":"$t","unit":"week","binSize":"$a"}},"z":{"$dateDiff":{"startDate":"$t","endDate":"$t","unit":"week","startOfWeek":"$s"}}}}]}`, `{}`},
-		{`{"p":[{"$project":{"f":{"$regexFindAll":{"input":"$s","regex":"(x)?.","options":"i"}},"g":{"$regexFind":{"input":"$s","regex":"a"}},"p":{"$dateToParts":{"date":"$t","iso8601":true,"timezone":"+01:30"}},"q":{"$dateFromParts":{"year":"$a","month":14,"millisecond":"$x"}},"r":{"$bsonSize":"$$ROOT"},"u":{"$tsSecond":"$t"}}}]}`, `{}`},
+		{`{"p":[{"$project":{"f":{"$regexFindAll":{"input":"$s","regex":"(x)?.","options":"i"}},"g":{"$regexFind":{"input":"$s","regex":"a"}},"p":{"$dateToParts":{"date":"$t","iso8601":true,"timezone":"+01:30"}},"q":{"$dateFromParts":{"year":"$a","month":14,"millisecond":"$x"}},"r":{"$bsonSize":"$$ROOT"},"u":{"$tsSecond":"$t"},"v":{"$dateFromString":{"dateString":"$s","format":"%d/%m/%Y %H:%M %z","onError":null}},"w":{"$dateFromString":{"dateString":"2017-02-08T12:10:40.787+0530"}}}}]}`, `{}`},
 	}
 	for _, s := range seeds {
 		f.Add([]byte(aggEJ(f, s.pipe)), []byte(aggEJ(f, s.let)))

@@ -65,6 +65,8 @@ func exprMoreOperatorParser(name string) exprOperatorFn {
 		return parseExprDateToParts
 	case "$dateFromParts":
 		return parseExprDateFromParts
+	case "$dateFromString":
+		return parseExprDateFromString
 	case "$tsSecond", "$tsIncrement":
 		return parseExprTsPart
 	case "$bsonSize", "$binarySize":
