@@ -69,6 +69,8 @@ func exprMoreOperatorParser(name string) exprOperatorFn {
 		return parseExprDateFromString
 	case "$tsSecond", "$tsIncrement":
 		return parseExprTsPart
+	case "$toUUID":
+		return parseExprToUUID
 	case "$bsonSize", "$binarySize":
 		return parseExprByteSize
 	case "$stdDevPop", "$stdDevSamp":
@@ -771,6 +773,56 @@ func parseExprRegex(ps *exprParser, name string, arg bson.RawValue) (exprNode, e
 		}
 		return valBool(re.matchString(s)), nil
 	}), nil
+}
+
+// parseExprToUUID parses $toUUID: a string in the 8-4-4-4-12 hex form as
+// binData subtype 4, like $convert to {type: "binData", subtype: 4} with
+// format "uuid".
+func parseExprToUUID(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		if nullish(v) {
+			return valNull(), nil
+		}
+		s, ok := v.StringValueOK()
+		if !ok {
+			return bson.RawValue{}, errLocation(241, "Unsupported conversion from %s to binData in $convert with no onError value", exprTypeName(v))
+		}
+		b, ok := parseUUID(s)
+		if !ok {
+			return bson.RawValue{}, errLocation(241, "Failed to parse BinData '%s' in $convert with no onError value: Invalid UUID string: %s", s, s)
+		}
+		return bson.RawValue{Type: bsontype.Binary, Value: bsoncore.AppendBinary(nil, 4, b)}, nil
+	})
+}
+
+// parseUUID reads the 36-character 8-4-4-4-12 form of a UUID.
+func parseUUID(s string) ([]byte, bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return nil, false
+	}
+	out := make([]byte, 0, 16)
+	hex := strings.ReplaceAll(s, "-", "")
+	for i := 0; i < len(hex); i += 2 {
+		hi, ok1 := hexDigit(hex[i])
+		lo, ok2 := hexDigit(hex[i+1])
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		out = append(out, hi<<4|lo)
+	}
+	return out, len(out) == 16
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // parseExprTsPart parses $tsSecond and $tsIncrement: a timestamp's
