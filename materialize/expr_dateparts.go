@@ -136,22 +136,15 @@ func parseExprDateFromParts(ps *exprParser, name string, arg bson.RawValue) (exp
 			}
 			parts[i] = x
 		}
-		loc := time.UTC
-		if tz != nil {
-			tv, err := tz.eval(c)
-			if err != nil {
-				return bson.RawValue{}, err
-			}
-			if nullish(tv) {
-				return valNull(), nil
-			}
-			s, ok := tv.StringValueOK()
-			if !ok {
-				return bson.RawValue{}, errLocation(40517, "timezone must evaluate to a string, found %s", exprTypeName(tv))
-			}
-			if loc, err = parseTimezone(s); err != nil {
-				return bson.RawValue{}, err
-			}
+		loc, null, err := evalTimezone(c, tz)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		if null {
+			return valNull(), nil
+		}
+		if loc == nil {
+			loc = time.UTC
 		}
 		// time.Date carries out-of-range parts over (month 14 is February
 		// of the next year), as the server does.
@@ -169,4 +162,22 @@ func parseExprDateFromParts(ps *exprParser, name string, arg bson.RawValue) (exp
 		}
 		return valDate(t.UnixMilli()), nil
 	}), nil
+}
+
+// evalTimezone evaluates an optional timezone argument: nil loc when there
+// is none, null when it is null or missing.
+func evalTimezone(c *exprContext, tz exprNode) (loc *time.Location, null bool, err error) {
+	if tz == nil {
+		return nil, false, nil
+	}
+	tv, err := tz.eval(c)
+	if err != nil || nullish(tv) {
+		return nil, err == nil, err
+	}
+	s, ok := tv.StringValueOK()
+	if !ok {
+		return nil, false, errLocation(40517, "timezone must evaluate to a string, found %s", exprTypeName(tv))
+	}
+	loc, err = parseTimezone(s)
+	return loc, false, err
 }

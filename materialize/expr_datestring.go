@@ -32,22 +32,12 @@ func parseExprDateFromString(ps *exprParser, name string, arg bson.RawValue) (ex
 	}
 	dateString, format, tz, onError, onNull := nodes[0], nodes[1], nodes[2], nodes[3], nodes[4]
 	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		var loc *time.Location
-		if tz != nil {
-			tv, err := tz.eval(c)
-			if err != nil {
-				return bson.RawValue{}, err
-			}
-			if nullish(tv) {
-				return valNull(), nil
-			}
-			s, ok := tv.StringValueOK()
-			if !ok {
-				return bson.RawValue{}, errLocation(40517, "timezone must evaluate to a string, found %s", exprTypeName(tv))
-			}
-			if loc, err = parseTimezone(s); err != nil {
-				return bson.RawValue{}, err
-			}
+		loc, null, err := evalTimezone(c, tz)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		if null {
+			return valNull(), nil
 		}
 		var layout string
 		if format != nil {
