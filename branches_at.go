@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/argon-lab/argon/materialize"
 	"github.com/argon-lab/argon/wal"
@@ -34,19 +33,11 @@ func (e *engine) branchesAt(ctx context.Context, v view) ([]BranchInfo, error) {
 		return nil, err
 	}
 	e.mu.RLock()
-	at := v.at
-	if !v.hasAt {
-		if len(e.times) == 0 || v.atTime.UnixMilli() < e.times[0] {
-			e.mu.RUnlock()
-			return nil, fmt.Errorf("%w: %s is before the project's first record", ErrInvalidPoint, v.atTime.Format(time.RFC3339Nano))
-		}
-		at = e.lsnAtLocked(v.atTime)
+	at, err := e.pointLocked(v)
+	if err == nil && at > tail {
+		err = fmt.Errorf("%w: lsn %d is beyond the head of the log (%d)", ErrInvalidPoint, at, tail)
 	}
-	if at > tail {
-		e.mu.RUnlock()
-		return nil, fmt.Errorf("%w: lsn %d is beyond the head of the log (%d)", ErrInvalidPoint, at, tail)
-	}
-	if err := e.cat.retained(at); err != nil {
+	if err != nil {
 		e.mu.RUnlock()
 		return nil, err
 	}

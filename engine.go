@@ -203,15 +203,8 @@ func (e *engine) viewState(ctx context.Context, v view) (*materialize.State, err
 		}
 		return b.head, nil
 	}
-	at := v.at
-	if !v.hasAt {
-		if len(e.times) == 0 || v.atTime.UnixMilli() < e.times[0] {
-			e.mu.RUnlock()
-			return nil, fmt.Errorf("%w: %s is before the project's first record", ErrInvalidPoint, v.atTime.Format(time.RFC3339Nano))
-		}
-		at = e.lsnAtLocked(v.atTime)
-	}
-	if err := e.cat.retained(at); err != nil {
+	at, err := e.pointLocked(v)
+	if err != nil {
 		e.mu.RUnlock()
 		return nil, err
 	}
@@ -221,6 +214,20 @@ func (e *engine) viewState(ctx context.Context, v view) (*materialize.State, err
 		return nil, fmt.Errorf("%w: lsn %d is beyond the head of the log (%d)", ErrInvalidPoint, at, tail)
 	}
 	return e.stateAt(ctx, id, at)
+}
+
+// pointLocked returns the LSN a read-only view reads at (its LSN, or the
+// newest at its time), checked against the retention horizon. The caller
+// holds e.mu.
+func (e *engine) pointLocked(v view) (wal.LSN, error) {
+	at := v.at
+	if !v.hasAt {
+		if len(e.times) == 0 || v.atTime.UnixMilli() < e.times[0] {
+			return 0, fmt.Errorf("%w: %s is before the project's first record", ErrInvalidPoint, v.atTime.Format(time.RFC3339Nano))
+		}
+		at = e.lsnAtLocked(v.atTime)
+	}
+	return at, e.cat.retained(at)
 }
 
 // lsnAtLocked returns the newest LSN whose time is at or before t (0 if
