@@ -246,50 +246,19 @@ func (s *fillStage) fillPartition(p []partitionDoc) ([]bson.Raw, error) {
 		for i, pd := range p {
 			vals[i] = evaluateFieldPath(pd.doc, parts)
 		}
+		var out []bson.RawValue
 		if o.method == "locf" {
-			var last bson.RawValue
-			for i, v := range vals {
-				if !nullish(v) {
-					last = v
-				} else if last.Type != 0 {
-					filled[i][oi] = last
-				}
+			out = locfValues(vals)
+		} else {
+			var err error
+			if out, err = linearFillValues(vals, p); err != nil {
+				return nil, err
 			}
-			continue
 		}
-		// linear: between the non-null values at positions a < b, the
-		// value at i is va + (vb-va) * (xi-xa)/(xb-xa), x the sort key.
-		prev := -1
-		for i, v := range vals {
-			if nullish(v) {
-				continue
+		for i, v := range out {
+			if nullish(vals[i]) && !nullish(v) {
+				filled[i][oi] = v
 			}
-			if !isNumeric(v.Type) {
-				return nil, errLocation(6050106, "Value to be filled must be numeric, found %s", exprTypeName(v))
-			}
-			if prev >= 0 && i-prev > 1 {
-				xa, err := fillX(p[prev].keys[0])
-				if err != nil {
-					return nil, err
-				}
-				xb, err := fillX(p[i].keys[0])
-				if err != nil {
-					return nil, err
-				}
-				va, vb := numberAsFloat(vals[prev]), numberAsFloat(v)
-				for j := prev + 1; j < i; j++ {
-					xj, err := fillX(p[j].keys[0])
-					if err != nil {
-						return nil, err
-					}
-					if xb == xa {
-						filled[j][oi] = vals[prev]
-						continue
-					}
-					filled[j][oi] = valDouble(va + (vb-va)*(xj-xa)/(xb-xa))
-				}
-			}
-			prev = i
 		}
 	}
 	out := make([]bson.Raw, len(p))
@@ -299,6 +268,65 @@ func (s *fillStage) fillPartition(p []partitionDoc) ([]bson.Raw, error) {
 			return nil, err
 		}
 		out[i] = d
+	}
+	return out, nil
+}
+
+// locfValues is $locf over a partition's values in sort order: each null
+// or missing value becomes the last non-null one before it (null if none).
+func locfValues(vals []bson.RawValue) []bson.RawValue {
+	out := make([]bson.RawValue, len(vals))
+	last := valNull()
+	for i, v := range vals {
+		if !nullish(v) {
+			last = v
+		}
+		out[i] = last
+	}
+	return out
+}
+
+// linearFillValues is $linearFill over a partition's values in the order
+// of its single sort key: a null or missing value between two numbers a
+// and b becomes va + (vb-va) * (xi-xa)/(xb-xa), x the sort key; those
+// before the first number or after the last stay null.
+func linearFillValues(vals []bson.RawValue, p []partitionDoc) ([]bson.RawValue, error) {
+	out := make([]bson.RawValue, len(vals))
+	for i := range out {
+		out[i] = valNull()
+	}
+	prev := -1
+	for i, v := range vals {
+		if nullish(v) {
+			continue
+		}
+		if !isNumeric(v.Type) {
+			return nil, errLocation(6050106, "Value to be filled must be numeric, found %s", exprTypeName(v))
+		}
+		out[i] = v
+		if prev >= 0 && i-prev > 1 {
+			xa, err := fillX(p[prev].keys[0])
+			if err != nil {
+				return nil, err
+			}
+			xb, err := fillX(p[i].keys[0])
+			if err != nil {
+				return nil, err
+			}
+			va, vb := numberAsFloat(vals[prev]), numberAsFloat(v)
+			for j := prev + 1; j < i; j++ {
+				xj, err := fillX(p[j].keys[0])
+				if err != nil {
+					return nil, err
+				}
+				if xb == xa {
+					out[j] = vals[prev]
+					continue
+				}
+				out[j] = valDouble(va + (vb-va)*(xj-xa)/(xb-xa))
+			}
+		}
+		prev = i
 	}
 	return out, nil
 }

@@ -122,6 +122,17 @@ func TestPipeline_Run_SetWindowFields(t *testing.T) {
 		`{"_id": 6, "s": "B", "t": 3}`,
 	}
 	proj := `{"$project": {"_id": 1, "r": 1}}`
+	// Gaps to fill: in partition "a" by t, v is 10, null, missing, 40, null
+	// after a leading null.
+	gaps := []string{
+		`{"_id": 11, "g": "a", "t": 0, "v": null}`,
+		`{"_id": 12, "g": "a", "t": 1, "v": 10}`,
+		`{"_id": 13, "g": "a", "t": 2, "v": null}`,
+		`{"_id": 14, "g": "a", "t": 3}`,
+		`{"_id": 15, "g": "a", "t": 4, "v": 40}`,
+		`{"_id": 16, "g": "a", "t": 5}`,
+		`{"_id": 21, "g": "b", "t": 1, "v": 7}`,
+	}
 	runAggCases(t, []aggCase{
 		{name: "partition sum", docs: docs, pipe: `[{"$setWindowFields": {"partitionBy": "$s", "output": {"r": {"$sum": "$v"}}}}, ` + proj + `]`,
 			want: []string{`{"_id": 1, "r": 100}`, `{"_id": 3, "r": 100}`, `{"_id": 4, "r": 100}`, `{"_id": 5, "r": 100}`, `{"_id": 2, "r": 5}`, `{"_id": 6, "r": 5}`}},
@@ -157,6 +168,14 @@ func TestPipeline_Run_SetWindowFields(t *testing.T) {
 		{name: "range over two keys", pipe: `[{"$setWindowFields": {"sortBy": {"t": 1, "v": 1}, "output": {"r": {"$sum": 1, "window": {"range": [-1, 0]}}}}}]`, code: 5339902},
 		{name: "time unit", pipe: `[{"$setWindowFields": {"sortBy": {"t": 1}, "output": {"r": {"$sum": 1, "window": {"range": [-1, 0], "unit": "day"}}}}}]`, code: 238},
 		{name: "shift without by", pipe: `[{"$setWindowFields": {"sortBy": {"t": 1}, "output": {"r": {"$shift": {"output": "$v"}}}}}]`, code: 9},
+		{name: "locf", docs: gaps, pipe: `[{"$setWindowFields": {"partitionBy": "$g", "sortBy": {"t": 1}, "output": {"r": {"$locf": "$v"}}}}, ` + proj + `]`,
+			want: []string{`{"_id": 11, "r": null}`, `{"_id": 12, "r": 10}`, `{"_id": 13, "r": 10}`, `{"_id": 14, "r": 10}`, `{"_id": 15, "r": 40}`, `{"_id": 16, "r": 40}`, `{"_id": 21, "r": 7}`}},
+		{name: "linearFill", docs: gaps, pipe: `[{"$setWindowFields": {"partitionBy": "$g", "sortBy": {"t": 1}, "output": {"r": {"$linearFill": "$v"}}}}, ` + proj + `]`,
+			want: []string{`{"_id": 11, "r": null}`, `{"_id": 12, "r": 10}`, `{"_id": 13, "r": 20.0}`, `{"_id": 14, "r": 30.0}`, `{"_id": 15, "r": 40}`, `{"_id": 16, "r": null}`, `{"_id": 21, "r": 7}`}},
+		{name: "locf with window", pipe: `[{"$setWindowFields": {"sortBy": {"t": 1}, "output": {"r": {"$locf": "$v", "window": {"documents": [-1, 0]}}}}}]`, code: 9},
+		{name: "linearFill two sort keys", pipe: `[{"$setWindowFields": {"sortBy": {"t": 1, "v": 1}, "output": {"r": {"$linearFill": "$v"}}}}]`, code: 605001},
+		{name: "linearFill without sortBy", pipe: `[{"$setWindowFields": {"output": {"r": {"$linearFill": "$v"}}}}]`, code: 605001},
+		{name: "linearFill not numeric", docs: []string{`{"_id": 1, "t": 1, "v": "x"}`}, pipe: `[{"$setWindowFields": {"sortBy": {"t": 1}, "output": {"r": {"$linearFill": "$v"}}}}]`, code: 6050106},
 	})
 }
 

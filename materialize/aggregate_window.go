@@ -29,7 +29,7 @@ type windowBound struct {
 
 type windowOutput struct {
 	name string
-	op   string // an accumulator's name, "$rank", "$denseRank", "$documentNumber" or "$shift"
+	op   string // an accumulator's name, "$rank", "$denseRank", "$documentNumber", "$shift", "$locf" or "$linearFill"
 	acc  groupField
 	// window (nil: the whole partition)
 	window     *[2]windowBound
@@ -38,6 +38,8 @@ type windowOutput struct {
 	shiftBy      int64
 	shiftOutput  Expression
 	shiftDefault bson.RawValue
+	// $locf, $linearFill
+	fillInput Expression
 }
 
 type windowStage struct {
@@ -56,7 +58,7 @@ var windowAccumulators = map[string]bool{
 // knownWindowFunctions are the server's other window functions.
 var knownWindowFunctions = map[string]bool{
 	"$expMovingAvg": true, "$derivative": true, "$integral": true, "$covariancePop": true,
-	"$covarianceSamp": true, "$locf": true, "$linearFill": true, "$topN": true, "$top": true,
+	"$covarianceSamp": true, "$topN": true, "$top": true,
 	"$bottomN": true, "$bottom": true, "$firstN": true, "$lastN": true, "$maxN": true, "$minN": true,
 	"$median": true, "$percentile": true, "$mergeObjects": true,
 }
@@ -131,7 +133,8 @@ func (s *windowStage) compileOutput(name string, v bson.RawValue, vars *Variable
 			windowSpec, haveWindow = ev, true
 		case o.op != "":
 			perr = errLocation(ErrCodeFailedToParse, "Window function found an unknown argument: %s", key)
-		case windowAccumulators[key] || key == "$rank" || key == "$denseRank" || key == "$documentNumber" || key == "$shift":
+		case windowAccumulators[key] || key == "$rank" || key == "$denseRank" || key == "$documentNumber" || key == "$shift" ||
+			key == "$locf" || key == "$linearFill":
 			o.op, fnArg = key, ev
 		case knownWindowFunctions[key]:
 			perr = errNotSupported("the " + key + " window function")
@@ -161,6 +164,16 @@ func (s *windowStage) compileOutput(name string, v bson.RawValue, vars *Variable
 		return o, nil
 	case "$shift":
 		return s.compileShift(o, fnArg, haveWindow, vars)
+	case "$locf", "$linearFill":
+		if haveWindow {
+			return windowOutput{}, errLocation(ErrCodeFailedToParse, "%s does not accept a 'window' field", o.op)
+		}
+		if o.op == "$linearFill" && (s.sort == nil || s.sortKeys != 1) {
+			return windowOutput{}, errLocation(605001, "$linearFill requires a sortBy on exactly one field")
+		}
+		var err error
+		o.fillInput, err = compileExpression(fnArg, vars)
+		return o, err
 	}
 	acc, err := compileAccumulator(name, bson.RawValue{Type: bsontype.EmbeddedDocument, Value: buildDoc([]string{o.op}, []bson.RawValue{fnArg})}, vars)
 	if err != nil {
@@ -418,6 +431,18 @@ func (s *windowStage) evalOutput(o windowOutput, p []partitionDoc) ([]bson.RawVa
 			}
 		}
 		return vals, nil
+	case "$locf", "$linearFill":
+		for i, pd := range p {
+			v, err := o.fillInput.Eval(pd.doc)
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = v
+		}
+		if o.op == "$locf" {
+			return locfValues(vals), nil
+		}
+		return linearFillValues(vals, p)
 	case "$shift":
 		for i := range p {
 			j := int64(i) + o.shiftBy
