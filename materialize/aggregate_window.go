@@ -38,8 +38,12 @@ type windowOutput struct {
 	shiftBy      int64
 	shiftOutput  Expression
 	shiftDefault bson.RawValue
-	// $locf, $linearFill
+	// $locf, $linearFill, $expMovingAvg
 	fillInput Expression
+	// $covariancePop, $covarianceSamp: the two inputs
+	covX, covY Expression
+	// $expMovingAvg: the weight of each new value
+	alpha float64
 }
 
 type windowStage struct {
@@ -57,8 +61,7 @@ var windowAccumulators = map[string]bool{
 
 // knownWindowFunctions are the server's other window functions.
 var knownWindowFunctions = map[string]bool{
-	"$expMovingAvg": true, "$derivative": true, "$integral": true, "$covariancePop": true,
-	"$covarianceSamp": true, "$topN": true, "$top": true,
+	"$derivative": true, "$integral": true, "$topN": true, "$top": true,
 	"$bottomN": true, "$bottom": true, "$firstN": true, "$lastN": true, "$maxN": true, "$minN": true,
 	"$median": true, "$percentile": true, "$mergeObjects": true,
 }
@@ -134,7 +137,7 @@ func (s *windowStage) compileOutput(name string, v bson.RawValue, vars *Variable
 		case o.op != "":
 			perr = errLocation(ErrCodeFailedToParse, "Window function found an unknown argument: %s", key)
 		case windowAccumulators[key] || key == "$rank" || key == "$denseRank" || key == "$documentNumber" || key == "$shift" ||
-			key == "$locf" || key == "$linearFill":
+			key == "$locf" || key == "$linearFill" || key == "$covariancePop" || key == "$covarianceSamp" || key == "$expMovingAvg":
 			o.op, fnArg = key, ev
 		case knownWindowFunctions[key]:
 			perr = errNotSupported("the " + key + " window function")
@@ -174,6 +177,27 @@ func (s *windowStage) compileOutput(name string, v bson.RawValue, vars *Variable
 		var err error
 		o.fillInput, err = compileExpression(fnArg, vars)
 		return o, err
+	case "$covariancePop", "$covarianceSamp":
+		arr, ok := fnArg.ArrayOK()
+		vals, _ := arr.Values()
+		if !ok || fnArg.Type != bsontype.Array || len(vals) != 2 {
+			return windowOutput{}, errLocation(ErrCodeFailedToParse, "%s requires an array of two expressions", o.op)
+		}
+		var err error
+		if o.covX, err = compileExpression(vals[0], vars); err != nil {
+			return windowOutput{}, err
+		}
+		if o.covY, err = compileExpression(vals[1], vars); err != nil {
+			return windowOutput{}, err
+		}
+		if haveWindow {
+			if err := s.compileWindow(&o, windowSpec); err != nil {
+				return windowOutput{}, err
+			}
+		}
+		return o, nil
+	case "$expMovingAvg":
+		return s.compileExpMovingAvg(o, fnArg, haveWindow, vars)
 	}
 	acc, err := compileAccumulator(name, bson.RawValue{Type: bsontype.EmbeddedDocument, Value: buildDoc([]string{o.op}, []bson.RawValue{fnArg})}, vars)
 	if err != nil {
@@ -184,6 +208,53 @@ func (s *windowStage) compileOutput(name string, v bson.RawValue, vars *Variable
 		if err := s.compileWindow(&o, windowSpec); err != nil {
 			return windowOutput{}, err
 		}
+	}
+	return o, nil
+}
+
+// compileExpMovingAvg parses {input, N} or {input, alpha}: the weight of
+// each new value is alpha, or 2/(N+1).
+func (s *windowStage) compileExpMovingAvg(o windowOutput, arg bson.RawValue, haveWindow bool, vars *Variables) (windowOutput, error) {
+	d, ok := arg.DocumentOK()
+	if !ok || arg.Type != bsontype.EmbeddedDocument {
+		return o, errLocation(ErrCodeFailedToParse, "$expMovingAvg must have exactly one argument that is an object")
+	}
+	if haveWindow {
+		return o, errLocation(ErrCodeFailedToParse, "$expMovingAvg does not accept a 'window' field")
+	}
+	if s.sort == nil {
+		return o, errLocation(ErrCodeFailedToParse, "$expMovingAvg requires an explicit 'sortBy'")
+	}
+	haveN, haveAlpha := false, false
+	var perr error
+	iterElements(d, func(key string, v bson.RawValue) bool {
+		switch key {
+		case "input":
+			o.fillInput, perr = compileExpression(v, vars)
+		case "N":
+			n, ok := wholeNumber(v)
+			if !ok || n <= 0 {
+				perr = errLocation(ErrCodeFailedToParse, "'N' field must be an integer greater than zero, but found %s", aggValueString(v))
+				return false
+			}
+			o.alpha, haveN = 2/(float64(n)+1), true
+		case "alpha":
+			a := numberAsFloat(v)
+			if !isNumeric(v.Type) || a <= 0 || a >= 1 {
+				perr = errLocation(ErrCodeFailedToParse, "'alpha' must be a number between 0 and 1 exclusive, but found %s", aggValueString(v))
+				return false
+			}
+			o.alpha, haveAlpha = a, true
+		default:
+			perr = errLocation(ErrCodeFailedToParse, "Got unrecognized field in $expMovingAvg, $expMovingAvg only accepts 'input' and either 'N' or 'alpha'")
+		}
+		return perr == nil
+	})
+	if perr != nil {
+		return o, perr
+	}
+	if o.fillInput == nil || haveN == haveAlpha {
+		return o, errLocation(ErrCodeFailedToParse, "$expMovingAvg requires an 'input' and exactly one of 'N' and 'alpha'")
 	}
 	return o, nil
 }
@@ -443,6 +514,28 @@ func (s *windowStage) evalOutput(o windowOutput, p []partitionDoc) ([]bson.RawVa
 			return locfValues(vals), nil
 		}
 		return linearFillValues(vals, p)
+	case "$expMovingAvg":
+		avg := valNull()
+		var cur float64
+		for i, pd := range p {
+			v, err := o.fillInput.Eval(pd.doc)
+			if err != nil {
+				return nil, err
+			}
+			if isNumeric(v.Type) {
+				if v.Type == bsontype.Decimal128 {
+					return nil, errNotSupported("$expMovingAvg over decimal values")
+				}
+				if avg.Type == bsontype.Null {
+					cur = numberAsFloat(v)
+				} else {
+					cur = numberAsFloat(v)*o.alpha + cur*(1-o.alpha)
+				}
+				avg = valDouble(cur)
+			}
+			vals[i] = avg
+		}
+		return vals, nil
 	case "$shift":
 		for i := range p {
 			j := int64(i) + o.shiftBy
@@ -458,8 +551,12 @@ func (s *windowStage) evalOutput(o windowOutput, p []partitionDoc) ([]bson.RawVa
 		}
 		return vals, nil
 	}
+	agg := func(docs []partitionDoc) (bson.RawValue, error) { return accumulate(o.acc, docs) }
+	if o.covX != nil {
+		agg = func(docs []partitionDoc) (bson.RawValue, error) { return covariance(o, docs) }
+	}
 	if o.window == nil {
-		v, err := accumulate(o.acc, p)
+		v, err := agg(p)
 		if err != nil {
 			return nil, err
 		}
@@ -504,13 +601,51 @@ func (s *windowStage) evalOutput(o windowOutput, p []partitionDoc) ([]bson.RawVa
 		}
 		hi = max(0, min(hi, len(p)))
 		lo = max(0, min(lo, hi))
-		v, err := accumulate(o.acc, p[lo:hi])
+		v, err := agg(p[lo:hi])
 		if err != nil {
 			return nil, err
 		}
 		vals[i] = v
 	}
 	return vals, nil
+}
+
+// covariance is $covariancePop or $covarianceSamp over docs: documents
+// where either input is not a number do not count; null when too few do.
+func covariance(o windowOutput, docs []partitionDoc) (bson.RawValue, error) {
+	var xs, ys []float64
+	for _, pd := range docs {
+		x, err := o.covX.Eval(pd.doc)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		y, err := o.covY.Eval(pd.doc)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		if !isNumeric(x.Type) || !isNumeric(y.Type) {
+			continue
+		}
+		xs, ys = append(xs, numberAsFloat(x)), append(ys, numberAsFloat(y))
+	}
+	n := float64(len(xs))
+	if n == 0 || (o.op == "$covarianceSamp" && n == 1) {
+		return valNull(), nil
+	}
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx, my = mx/n, my/n
+	var c float64
+	for i := range xs {
+		c += (xs[i] - mx) * (ys[i] - my)
+	}
+	if o.op == "$covarianceSamp" {
+		return valDouble(c / (n - 1)), nil
+	}
+	return valDouble(c / n), nil
 }
 
 // accumulate runs an accumulator over documents.
