@@ -1,7 +1,6 @@
 package materialize
 
 import (
-	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -149,53 +148,17 @@ func (s *fillStage) partition(d bson.Raw) (bson.RawValue, error) {
 }
 
 func (s *fillStage) run(in DocSeq, _ *aggEnv) DocSeq {
+	if s.methods {
+		return runPartitioned(in, s.sort, s.partition, s.fillPartition)
+	}
 	return func(yield func(bson.Raw, error) bool) {
-		if !s.methods {
-			for d, err := range in {
-				if err == nil {
-					d, err = s.fillValues(d, nil)
-				}
-				if !yield(d, err) || err != nil {
-					return
-				}
-			}
-			return
-		}
-		var docs []partitionDoc
 		for d, err := range in {
-			if err != nil {
-				yield(nil, err)
+			if err == nil {
+				d, err = s.fillValues(d, nil)
+			}
+			if !yield(d, err) || err != nil {
 				return
 			}
-			part, err := s.partition(d)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			docs = append(docs, partitionDoc{doc: d, part: part, keys: s.sort.Keys(d)})
-		}
-		slices.SortStableFunc(docs, func(a, b partitionDoc) int {
-			if c := CompareValues(a.part, b.part); c != 0 {
-				return c
-			}
-			return s.sort.CompareKeys(a.keys, b.keys)
-		})
-		for start := 0; start < len(docs); {
-			end := start + 1
-			for end < len(docs) && CompareValues(docs[end].part, docs[start].part) == 0 {
-				end++
-			}
-			out, err := s.fillPartition(docs[start:end])
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, d := range out {
-				if !yield(d, nil) {
-					return
-				}
-			}
-			start = end
 		}
 	}
 }

@@ -404,38 +404,47 @@ type partitionDoc struct {
 }
 
 func (s *windowStage) run(in DocSeq, _ *aggEnv) DocSeq {
+	return runPartitioned(in, s.sort, func(d bson.Raw) (bson.RawValue, error) {
+		if s.partitionBy == nil {
+			return valNull(), nil
+		}
+		v, err := s.partitionBy.Eval(d)
+		if err != nil || v.Type == 0 {
+			return valNull(), err
+		}
+		return v, nil
+	}, s.partition)
+}
+
+// runPartitioned groups in by partition value (part) and sorts each group
+// by sort, then yields what each group gives: $setWindowFields and $fill.
+func runPartitioned(in DocSeq, sort *Sort, part func(bson.Raw) (bson.RawValue, error),
+	each func([]partitionDoc) ([]bson.Raw, error)) DocSeq {
 	return func(yield func(bson.Raw, error) bool) {
 		var docs []partitionDoc
 		for d, err := range in {
+			var pv bson.RawValue
+			if err == nil {
+				pv, err = part(d)
+			}
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			pd := partitionDoc{doc: d, part: valNull(), keys: s.sort.Keys(d)}
-			if s.partitionBy != nil {
-				v, err := s.partitionBy.Eval(d)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				if v.Type != 0 {
-					pd.part = v
-				}
-			}
-			docs = append(docs, pd)
+			docs = append(docs, partitionDoc{doc: d, part: pv, keys: sort.Keys(d)})
 		}
 		slices.SortStableFunc(docs, func(a, b partitionDoc) int {
 			if c := CompareValues(a.part, b.part); c != 0 {
 				return c
 			}
-			return s.sort.CompareKeys(a.keys, b.keys)
+			return sort.CompareKeys(a.keys, b.keys)
 		})
 		for start := 0; start < len(docs); {
 			end := start + 1
 			for end < len(docs) && CompareValues(docs[end].part, docs[start].part) == 0 {
 				end++
 			}
-			out, err := s.partition(docs[start:end])
+			out, err := each(docs[start:end])
 			if err != nil {
 				yield(nil, err)
 				return
