@@ -556,6 +556,17 @@ func unaryExpr(ps *exprParser, name string, arg bson.RawValue, fn func(v bson.Ra
 	}), nil
 }
 
+// nullSafeExpr is unaryExpr for operators whose value is null when their
+// argument is null or missing.
+func nullSafeExpr(ps *exprParser, name string, arg bson.RawValue, fn func(v bson.RawValue) (bson.RawValue, error)) (exprNode, error) {
+	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
+		if nullish(v) {
+			return valNull(), nil
+		}
+		return fn(v)
+	})
+}
+
 func parseExprNot(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
 	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		return valBool(!coerceToBool(v)), nil
@@ -918,10 +929,7 @@ func modValues(l, r bson.RawValue) (bson.RawValue, error) {
 }
 
 func parseExprAbs(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
-		if nullish(v) {
-			return valNull(), nil
-		}
+	return nullSafeExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		switch v.Type {
 		case bsontype.Double:
 			f, _ := v.DoubleOK()

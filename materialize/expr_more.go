@@ -314,10 +314,7 @@ func parseExprMergeObjects(ps *exprParser, name string, arg bson.RawValue) (expr
 }
 
 func parseExprObjectToArray(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
-		if nullish(v) {
-			return valNull(), nil
-		}
+	return nullSafeExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		d, ok := v.DocumentOK()
 		if !ok || v.Type != bsontype.EmbeddedDocument {
 			return bson.RawValue{}, errLocation(40390, "$objectToArray requires a document input, found: %s", exprTypeName(v))
@@ -332,10 +329,7 @@ func parseExprObjectToArray(ps *exprParser, name string, arg bson.RawValue) (exp
 }
 
 func parseExprArrayToObject(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
-		if nullish(v) {
-			return valNull(), nil
-		}
+	return nullSafeExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		if v.Type != bsontype.Array {
 			return bson.RawValue{}, errLocation(40386, "$arrayToObject requires an array input, found: %s", exprTypeName(v))
 		}
@@ -779,10 +773,7 @@ func parseExprRegex(ps *exprParser, name string, arg bson.RawValue) (exprNode, e
 // binData subtype 4, like $convert to {type: "binData", subtype: 4} with
 // format "uuid".
 func parseExprToUUID(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
-		if nullish(v) {
-			return valNull(), nil
-		}
+	return nullSafeExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		s, ok := v.StringValueOK()
 		if !ok {
 			return bson.RawValue{}, errLocation(241, "Unsupported conversion from %s to binData in $convert with no onError value", exprTypeName(v))
@@ -828,10 +819,7 @@ func hexDigit(c byte) (byte, bool) {
 // parseExprTsPart parses $tsSecond and $tsIncrement: a timestamp's
 // seconds or increment, as a long.
 func parseExprTsPart(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
-		if nullish(v) {
-			return valNull(), nil
-		}
+	return nullSafeExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		t, i, ok := v.TimestampOK()
 		if !ok {
 			return bson.RawValue{}, errLocation(5687301, "Argument to %s must be a timestamp, but is %s", name, exprTypeName(v))
@@ -846,10 +834,7 @@ func parseExprTsPart(ps *exprParser, name string, arg bson.RawValue) (exprNode, 
 // parseExprByteSize parses $bsonSize (a document's encoded size) and
 // $binarySize (a string's UTF-8 bytes or a binData's bytes), as ints.
 func parseExprByteSize(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	return unaryExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
-		if nullish(v) {
-			return valNull(), nil
-		}
+	return nullSafeExpr(ps, name, arg, func(v bson.RawValue) (bson.RawValue, error) {
 		if name == "$bsonSize" {
 			if v.Type != bsontype.EmbeddedDocument {
 				return bson.RawValue{}, errLocation(31393, "$bsonSize requires a document input, found: %s", exprTypeName(v))
