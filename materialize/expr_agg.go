@@ -84,6 +84,22 @@ func namedArgs(name string, arg bson.RawValue, allowed []string, unknownCode, ob
 	return out, err
 }
 
+// parsePresent parses the named arguments keys of a (namedArgs), in
+// order; an absent one is a nil node.
+func (ps *exprParser) parsePresent(a map[string]bson.RawValue, keys ...string) ([]exprNode, error) {
+	nodes := make([]exprNode, len(keys))
+	for i, k := range keys {
+		if a[k].Type == 0 {
+			continue
+		}
+		var err error
+		if nodes[i], err = ps.parseOperand(a[k]); err != nil {
+			return nil, err
+		}
+	}
+	return nodes, nil
+}
+
 // namedArgFields calls fn with each field of an operator's object argument
 // d and its position in allowed; a field not in allowed fails with
 // unknown(key).
@@ -686,13 +702,9 @@ func parseExprDateToString(ps *exprParser, name string, arg bson.RawValue) (expr
 	if a["date"].Type == 0 {
 		return nil, errLocation(18628, "Missing 'date' parameter to $dateToString")
 	}
-	var nodes [4]exprNode
-	for i, k := range []string{"date", "format", "timezone", "onNull"} {
-		if a[k].Type != 0 {
-			if nodes[i], err = ps.parseOperand(a[k]); err != nil {
-				return nil, err
-			}
-		}
+	nodes, err := ps.parsePresent(a, "date", "format", "timezone", "onNull")
+	if err != nil {
+		return nil, err
 	}
 	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
 		format := "%Y-%m-%dT%H:%M:%S.%LZ"
@@ -844,13 +856,9 @@ func parseExprConvert(ps *exprParser, name string, arg bson.RawValue) (exprNode,
 	if a["to"].Type == 0 {
 		return nil, errFailedToParse("Missing 'to' parameter to $convert")
 	}
-	var nodes [4]exprNode
-	for i, k := range []string{"input", "to", "onError", "onNull"} {
-		if a[k].Type != 0 {
-			if nodes[i], err = ps.parseOperand(a[k]); err != nil {
-				return nil, err
-			}
-		}
+	nodes, err := ps.parsePresent(a, "input", "to", "onError", "onNull")
+	if err != nil {
+		return nil, err
 	}
 	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
 		tv, err := nodes[1].eval(c)

@@ -1,6 +1,7 @@
 package materialize
 
 import (
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -24,20 +25,11 @@ func parseExprDateToParts(ps *exprParser, name string, arg bson.RawValue) (exprN
 	if a["date"].Type == 0 {
 		return nil, errLocation(40522, "Missing 'date' parameter to %s", name)
 	}
-	var date, tz, iso exprNode
-	if date, err = ps.parseOperand(a["date"]); err != nil {
+	nodes, err := ps.parsePresent(a, "date", "timezone", "iso8601")
+	if err != nil {
 		return nil, err
 	}
-	if a["timezone"].Type != 0 {
-		if tz, err = ps.parseOperand(a["timezone"]); err != nil {
-			return nil, err
-		}
-	}
-	if a["iso8601"].Type != 0 {
-		if iso, err = ps.parseOperand(a["iso8601"]); err != nil {
-			return nil, err
-		}
-	}
+	date, tz, iso := nodes[0], nodes[1], nodes[2]
 	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
 		isoWeeks := false
 		if iso != nil {
@@ -92,21 +84,11 @@ func parseExprDateFromParts(ps *exprParser, name string, arg bson.RawValue) (exp
 	if isoWeeks {
 		keys = datePartsISO
 	}
-	nodes := make([]exprNode, len(keys))
-	for i, k := range keys {
-		if a[k].Type == 0 {
-			continue
-		}
-		if nodes[i], err = ps.parseOperand(a[k]); err != nil {
-			return nil, err
-		}
+	nodes, err := ps.parsePresent(a, append(slices.Clip(keys), "timezone")...)
+	if err != nil {
+		return nil, err
 	}
-	var tz exprNode
-	if a["timezone"].Type != 0 {
-		if tz, err = ps.parseOperand(a["timezone"]); err != nil {
-			return nil, err
-		}
-	}
+	nodes, tz := nodes[:len(keys)], nodes[len(keys)]
 	// Defaults: the first day of the first month (or ISO week), midnight.
 	defaults := []int64{0, 1, 1, 0, 0, 0, 0}
 	return funcExpr(func(c *exprContext) (bson.RawValue, error) {

@@ -21,14 +21,9 @@ func parseExprDateFromString(ps *exprParser, name string, arg bson.RawValue) (ex
 	if a["dateString"].Type == 0 {
 		return nil, errLocation(40542, "Missing 'dateString' parameter to %s", name)
 	}
-	nodes := make([]exprNode, len(keys))
-	for i, k := range keys {
-		if a[k].Type == 0 {
-			continue
-		}
-		if nodes[i], err = ps.parseOperand(a[k]); err != nil {
-			return nil, err
-		}
+	nodes, err := ps.parsePresent(a, keys...)
+	if err != nil {
+		return nil, err
 	}
 	dateString, format, tz, onError, onNull := nodes[0], nodes[1], nodes[2], nodes[3], nodes[4]
 	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
