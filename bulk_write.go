@@ -89,6 +89,18 @@ type stmt struct {
 	underDefault func(*options.Collation) stmt
 }
 
+// failingInStmt adapts a statement builder for stmt.underDefault: an error
+// building the statement becomes the statement's failure.
+func failingInStmt(build func(*options.Collation) (stmt, error)) func(*options.Collation) stmt {
+	return func(d *options.Collation) stmt {
+		r, err := build(d)
+		if err != nil && r.err == nil {
+			r.err = err
+		}
+		return r
+	}
+}
+
 // forColl returns the statement to run on collection c: s itself, or s
 // compiled again under c's default collation when s names no collation.
 func (s *stmt) forColl(c *materialize.Collection) *stmt {
@@ -826,13 +838,9 @@ func (coll *Collection) deleteStmt(filter interface{}, collation *options.Collat
 	}
 	s := stmt{kind: stmtDelete, multi: multi, hint: h}
 	if collation == nil {
-		s.underDefault = func(d *options.Collation) stmt {
-			r, err := coll.deleteStmt(filter, d, hint, multi, let)
-			if err != nil && r.err == nil {
-				r.err = err
-			}
-			return r
-		}
+		s.underDefault = failingInStmt(func(d *options.Collation) (stmt, error) {
+			return coll.deleteStmt(filter, d, hint, multi, let)
+		})
 	}
 	var c *materialize.Collation
 	if c, s.err = collationArg(collation); s.err != nil {
@@ -901,13 +909,9 @@ func (coll *Collection) updateStmt(filter, update interface{}, multi, replace bo
 		s.repl = u
 	}
 	if collation == nil {
-		s.underDefault = func(d *options.Collation) stmt {
-			r, err := coll.updateStmt(filter, update, multi, replace, af, d, hint, upsert, let)
-			if err != nil && r.err == nil {
-				r.err = err
-			}
-			return r
-		}
+		s.underDefault = failingInStmt(func(d *options.Collation) (stmt, error) {
+			return coll.updateStmt(filter, update, multi, replace, af, d, hint, upsert, let)
+		})
 	}
 	var c *materialize.Collation
 	if c, s.err = collationArg(collation); s.err != nil {
