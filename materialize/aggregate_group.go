@@ -429,15 +429,7 @@ func compileBucket(arg bson.RawValue, vars *Variables) (aggStage, error) {
 				perr = errLocation(40196, "The $bucket 'output' field must be an object, but found type: %s.", typeName(v.Type))
 				return false
 			}
-			elems, _ := docElements(d)
-			for _, el := range elems {
-				f, err := compileAccumulator(el.key, el.val, vars)
-				if err != nil {
-					perr = err
-					return false
-				}
-				b.fields = append(b.fields, f)
-			}
+			b.fields, perr = compileOutputFields(d, vars)
 		default:
 			perr = errLocation(40197, "Unrecognized option to $bucket: %s.", key)
 		}
@@ -574,4 +566,19 @@ func isGroupByExpr(v bson.RawValue) bool {
 	}
 	s, ok := v.StringValueOK()
 	return ok && strings.HasPrefix(s, "$")
+}
+
+// compileOutputFields compiles the accumulators of a $bucket or
+// $bucketAuto output document.
+func compileOutputFields(d bson.Raw, vars *Variables) ([]groupField, error) {
+	elems, _ := docElements(d)
+	fields := make([]groupField, 0, len(elems))
+	for _, el := range elems {
+		f, err := compileAccumulator(el.key, el.val, vars)
+		if err != nil {
+			return nil, err
+		}
+		fields = append(fields, f)
+	}
+	return fields, nil
 }

@@ -211,15 +211,7 @@ func compileBucketAuto(arg bson.RawValue, vars *Variables) (aggStage, error) {
 				perr = errLocation(40244, "The $bucketAuto 'output' field must be an object, but found type: %s.", typeName(v.Type))
 				return false
 			}
-			elems, _ := docElements(d)
-			for _, el := range elems {
-				f, err := compileAccumulator(el.key, el.val, vars)
-				if err != nil {
-					perr = err
-					return false
-				}
-				b.fields = append(b.fields, f)
-			}
+			b.fields, perr = compileOutputFields(d, vars)
 		case "granularity":
 			perr = errNotSupported("$bucketAuto with granularity")
 		default:
