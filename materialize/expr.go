@@ -541,6 +541,22 @@ func rangeExpr(ps *exprParser, name string, arg bson.RawValue, lo, hi int, fn fu
 	}), nil
 }
 
+// variadicExpr is an operator taking any number of arguments, evaluated
+// before fn runs.
+func variadicExpr(ps *exprParser, arg bson.RawValue, fn func(vals []bson.RawValue) (bson.RawValue, error)) (exprNode, error) {
+	args, err := ps.parseArgs(arg)
+	if err != nil {
+		return nil, err
+	}
+	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
+		vals, err := evalArgs(c, args)
+		if err != nil {
+			return bson.RawValue{}, err
+		}
+		return fn(vals)
+	}), nil
+}
+
 // unaryExpr is fixedExpr for one argument, without the argument slice.
 func unaryExpr(ps *exprParser, name string, arg bson.RawValue, fn func(v bson.RawValue) (bson.RawValue, error)) (exprNode, error) {
 	args, err := ps.parseFixedArgs(name, arg, 1)

@@ -1075,15 +1075,7 @@ func convertNumber(v bson.RawValue, to bsontype.Type, unsupported func() (bson.R
 // ---- arrays --------------------------------------------------------------------
 
 func parseExprConcatArrays(ps *exprParser, _ string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseArgs(arg)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return variadicExpr(ps, arg, func(vals []bson.RawValue) (bson.RawValue, error) {
 		var out []bson.RawValue
 		for _, v := range vals {
 			if nullish(v) {
@@ -1095,7 +1087,7 @@ func parseExprConcatArrays(ps *exprParser, _ string, arg bson.RawValue) (exprNod
 			out = append(out, arrayValues(v)...)
 		}
 		return makeArray(out), nil
-	}), nil
+	})
 }
 
 func parseExprSlice(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
@@ -1220,25 +1212,21 @@ func parseExprFirstLast(ps *exprParser, name string, arg bson.RawValue) (exprNod
 // parseExprArrayAcc is $sum, $avg, $min and $max as expressions: over the
 // elements of one array argument, or over several arguments.
 func parseExprArrayAcc(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseArgs(arg)
-	if err != nil {
-		return nil, err
-	}
 	coll := ps.coll
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
+	return variadicExpr(ps, arg, func(vals []bson.RawValue) (bson.RawValue, error) {
 		if len(vals) == 1 && vals[0].Type == bsontype.Array {
 			vals = arrayValues(vals[0])
 		}
-		acc := &accState{op: name, coll: coll}
-		for _, v := range vals {
-			if err := acc.add(v); err != nil {
-				return bson.RawValue{}, err
-			}
+		return accumulateValues(&accState{op: name, coll: coll}, vals)
+	})
+}
+
+// accumulateValues runs acc over vals and returns its result.
+func accumulateValues(acc *accState, vals []bson.RawValue) (bson.RawValue, error) {
+	for _, v := range vals {
+		if err := acc.add(v); err != nil {
+			return bson.RawValue{}, err
 		}
-		return acc.result()
-	}), nil
+	}
+	return acc.result()
 }

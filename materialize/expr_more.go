@@ -294,23 +294,9 @@ func parseExprIsType(ps *exprParser, name string, arg bson.RawValue) (exprNode, 
 }
 
 func parseExprMergeObjects(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
-	args, err := ps.parseArgs(arg)
-	if err != nil {
-		return nil, err
-	}
-	return funcExpr(func(c *exprContext) (bson.RawValue, error) {
-		vals, err := evalArgs(c, args)
-		if err != nil {
-			return bson.RawValue{}, err
-		}
-		acc := &accState{op: "$mergeObjects"}
-		for _, v := range vals {
-			if err := acc.add(v); err != nil {
-				return bson.RawValue{}, err
-			}
-		}
-		return acc.result()
-	}), nil
+	return variadicExpr(ps, arg, func(vals []bson.RawValue) (bson.RawValue, error) {
+		return accumulateValues(&accState{op: "$mergeObjects"}, vals)
+	})
 }
 
 func parseExprObjectToArray(ps *exprParser, name string, arg bson.RawValue) (exprNode, error) {
